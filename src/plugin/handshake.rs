@@ -136,8 +136,22 @@ pub async fn serve(provider: Arc<dyn Provider>, cfg: ServeConfig) -> Result<(), 
         .add_service(gp::grpc_broker_server::GrpcBrokerServer::new(Broker {
             shutdown: shutdown.clone(),
         }))
-        .serve_with_incoming_shutdown(incoming, shutdown.clone().cancelled_owned())
-        .await;
+        .serve_with_incoming_shutdown(incoming, shutdown.clone().cancelled_owned());
+    // Graceful stop waits for clients to hang up; never wait forever.
+    let grace = {
+        let s = shutdown.clone();
+        async move {
+            s.cancelled().await;
+            tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+        }
+    };
+    let result = tokio::select! {
+        r = result => r,
+        _ = grace => {
+            tracing::debug!("clients still connected 3s after shutdown; stopping anyway");
+            Ok(())
+        }
+    };
     if network == "unix" {
         let _ = std::fs::remove_file(&addr);
     }
