@@ -102,7 +102,7 @@ pub fn level_from_env() -> LevelFilter {
 fn level_from(get: impl Fn(&str) -> Option<String>) -> LevelFilter {
     let v = [ENV_TF_LOG_PROVIDER_HIKUBE, ENV_TF_LOG_PROVIDER, ENV_TF_LOG]
         .into_iter()
-        .filter_map(|k| get(k))
+        .filter_map(get)
         .find(|v| !v.trim().is_empty());
     parse_level(v.as_deref())
 }

@@ -1,5 +1,7 @@
 //! The resources and data sources of the provider, registered in one list.
 
+pub mod common;
+
 use std::sync::Arc;
 
 use crate::plugin::framework::{DataSource, Resource};

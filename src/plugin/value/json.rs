@@ -10,29 +10,36 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use super::{MAX_DEPTH, Number, PathBuf, Step, Type, Value, ValueError, value_kind};
+use super::{AttrPath, MAX_DEPTH, Number, Step, Type, Value, ValueError, value_kind};
 
 // ---------------------------------------------------------------- encoding
 
 /// Encodes `v` as cty JSON for the schema type `ty`.
 pub fn encode_json(v: &Value, ty: &Type) -> Result<Vec<u8>, ValueError> {
-    let mut e = Encoder { out: String::new(), path: PathBuf::default() };
+    let mut e = Encoder {
+        out: String::new(),
+        path: AttrPath::default(),
+    };
     e.value(v, ty)?;
     Ok(e.out.into_bytes())
 }
 
 struct Encoder {
     out: String,
-    path: PathBuf,
+    path: AttrPath,
 }
 
 impl Encoder {
     fn err(&self, msg: impl Into<String>) -> ValueError {
-        ValueError::Encode { path: self.path.to_string(), msg: msg.into() }
+        ValueError::Encode {
+            path: self.path.to_string(),
+            msg: msg.into(),
+        }
     }
 
     fn str(&mut self, s: &str) {
-        self.out.push_str(&serde_json::to_string(s).expect("string serialization cannot fail"));
+        self.out
+            .push_str(&serde_json::to_string(s).expect("string serialization cannot fail"));
     }
 
     fn value(&mut self, v: &Value, ty: &Type) -> Result<(), ValueError> {
@@ -154,7 +161,11 @@ impl Encoder {
 /// an error; absent ones are null.
 pub fn decode_json(bytes: &[u8], ty: &Type) -> Result<Value, ValueError> {
     let doc = parse_document(bytes)?;
-    Conv { path: PathBuf::default(), ignore_unknown_attrs: false }.value(&doc, ty)
+    Conv {
+        path: AttrPath::default(),
+        ignore_unknown_attrs: false,
+    }
+    .value(&doc, ty)
 }
 
 /// Decodes a stored state JSON object against the current schema type,
@@ -163,7 +174,11 @@ pub fn decode_json(bytes: &[u8], ty: &Type) -> Result<Value, ValueError> {
 /// when the schema version is unchanged.
 pub fn upgrade_json_state(raw_json: &[u8], ty: &Type) -> Result<Value, ValueError> {
     let doc = parse_document(raw_json)?;
-    Conv { path: PathBuf::default(), ignore_unknown_attrs: true }.value(&doc, ty)
+    Conv {
+        path: AttrPath::default(),
+        ignore_unknown_attrs: true,
+    }
+    .value(&doc, ty)
 }
 
 /// Parsed JSON with number text preserved.
@@ -207,7 +222,11 @@ fn parse_document(bytes: &[u8]) -> Result<J, ValueError> {
         path: "(root)".into(),
         msg: format!("input is not valid UTF-8: {e}"),
     })?;
-    let mut p = Parser { s: text, b: bytes, pos: 0 };
+    let mut p = Parser {
+        s: text,
+        b: bytes,
+        pos: 0,
+    };
     let v = p.value(0)?;
     p.ws();
     if p.pos != bytes.len() {
@@ -224,7 +243,10 @@ struct Parser<'a> {
 
 impl<'a> Parser<'a> {
     fn err(&self, msg: &str) -> ValueError {
-        ValueError::Json { path: "(root)".into(), msg: format!("syntax error at byte {}: {msg}", self.pos) }
+        ValueError::Json {
+            path: "(root)".into(),
+            msg: format!("syntax error at byte {}: {msg}", self.pos),
+        }
     }
 
     fn ws(&mut self) {
@@ -350,7 +372,10 @@ impl<'a> Parser<'a> {
     }
 
     fn hex4(&mut self) -> Result<u32, ValueError> {
-        let h = self.b.get(self.pos..self.pos + 4).ok_or_else(|| self.err("truncated \\u escape"))?;
+        let h = self
+            .b
+            .get(self.pos..self.pos + 4)
+            .ok_or_else(|| self.err("truncated \\u escape"))?;
         let s = std::str::from_utf8(h).map_err(|_| self.err("invalid \\u escape"))?;
         let v = u32::from_str_radix(s, 16).map_err(|_| self.err("invalid \\u escape"))?;
         if !h.iter().all(u8::is_ascii_hexdigit) {
@@ -399,7 +424,9 @@ impl<'a> Parser<'a> {
                                     self.pos += 2;
                                     let lo = self.hex4()?;
                                     if (0xdc00..0xe000).contains(&lo) {
-                                        char::from_u32(0x10000 + ((hi - 0xd800) << 10) + (lo - 0xdc00))
+                                        char::from_u32(
+                                            0x10000 + ((hi - 0xd800) << 10) + (lo - 0xdc00),
+                                        )
                                     } else {
                                         self.pos = save;
                                         None
@@ -425,13 +452,16 @@ impl<'a> Parser<'a> {
 }
 
 struct Conv {
-    path: PathBuf,
+    path: AttrPath,
     ignore_unknown_attrs: bool,
 }
 
 impl Conv {
     fn err(&self, msg: impl Into<String>) -> ValueError {
-        ValueError::Json { path: self.path.to_string(), msg: msg.into() }
+        ValueError::Json {
+            path: self.path.to_string(),
+            msg: msg.into(),
+        }
     }
 
     fn value(&mut self, j: &J, ty: &Type) -> Result<Value, ValueError> {
@@ -454,9 +484,10 @@ impl Conv {
                 _ => Err(wrong(self)),
             },
             Type::Number => match j {
-                J::Num(t) | J::Str(t) => {
-                    t.parse::<Number>().map(Value::Number).map_err(|e| self.err(format!("a number is required: {e}")))
-                }
+                J::Num(t) | J::Str(t) => t
+                    .parse::<Number>()
+                    .map(Value::Number)
+                    .map_err(|e| self.err(format!("a number is required: {e}"))),
                 _ => Err(wrong(self)),
             },
             Type::String => match j {
@@ -466,19 +497,31 @@ impl Conv {
                 _ => Err(wrong(self)),
             },
             Type::List(et) | Type::Set(et) => {
-                let J::Arr(items) = j else { return Err(wrong(self)) };
+                let J::Arr(items) = j else {
+                    return Err(wrong(self));
+                };
                 let mut vs = Vec::with_capacity(items.len());
                 for (i, e) in items.iter().enumerate() {
                     self.path.push(Step::Index(i));
                     vs.push(self.value(e, et)?);
                     self.path.pop();
                 }
-                Ok(if matches!(ty, Type::List(_)) { Value::List(vs) } else { Value::Set(vs) })
+                Ok(if matches!(ty, Type::List(_)) {
+                    Value::List(vs)
+                } else {
+                    Value::Set(vs)
+                })
             }
             Type::Tuple(ets) => {
-                let J::Arr(items) = j else { return Err(wrong(self)) };
+                let J::Arr(items) = j else {
+                    return Err(wrong(self));
+                };
                 if items.len() != ets.len() {
-                    return Err(self.err(format!("a tuple of length {} is required (got {})", ets.len(), items.len())));
+                    return Err(self.err(format!(
+                        "a tuple of length {} is required (got {})",
+                        ets.len(),
+                        items.len()
+                    )));
                 }
                 let mut vs = Vec::with_capacity(items.len());
                 for (i, (e, et)) in items.iter().zip(ets).enumerate() {
@@ -489,7 +532,9 @@ impl Conv {
                 Ok(Value::Tuple(vs))
             }
             Type::Map(et) => {
-                let J::Obj(items) = j else { return Err(wrong(self)) };
+                let J::Obj(items) = j else {
+                    return Err(wrong(self));
+                };
                 let mut m = BTreeMap::new();
                 for (k, e) in items {
                     self.path.push(Step::Key(k.clone()));
@@ -500,7 +545,9 @@ impl Conv {
                 Ok(Value::Map(m))
             }
             Type::Object { attrs, .. } => {
-                let J::Obj(items) = j else { return Err(wrong(self)) };
+                let J::Obj(items) = j else {
+                    return Err(wrong(self));
+                };
                 let mut m = BTreeMap::new();
                 for (k, e) in items {
                     let Some(at) = attrs.get(k) else {
@@ -541,7 +588,11 @@ impl Conv {
                     })?)
                 }
                 "value" => body = Some(v),
-                other => return Err(self.err(format!("invalid key {other:?} in dynamically-typed value"))),
+                other => {
+                    return Err(
+                        self.err(format!("invalid key {other:?} in dynamically-typed value"))
+                    );
+                }
             }
         }
         let ty = ty.ok_or_else(|| self.err("missing type in dynamically-typed value"))?;

@@ -83,11 +83,11 @@ pub(crate) enum Step {
 
 /// A path being walked; rendered like `.gpus[0].name` or `.labels["a"]`.
 #[derive(Debug, Default, Clone)]
-pub(crate) struct PathBuf {
+pub(crate) struct AttrPath {
     steps: Vec<Step>,
 }
 
-impl PathBuf {
+impl AttrPath {
     pub(crate) fn push(&mut self, s: Step) {
         self.steps.push(s);
     }
@@ -99,7 +99,7 @@ impl PathBuf {
     }
 }
 
-impl fmt::Display for PathBuf {
+impl fmt::Display for AttrPath {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.steps.is_empty() {
             return f.write_str("(root)");
@@ -181,12 +181,20 @@ impl Type {
             Type::List(e) => J::Array(vec![J::from("list"), e.to_json()]),
             Type::Set(e) => J::Array(vec![J::from("set"), e.to_json()]),
             Type::Map(e) => J::Array(vec![J::from("map"), e.to_json()]),
-            Type::Tuple(es) => J::Array(vec![J::from("tuple"), J::Array(es.iter().map(Type::to_json).collect())]),
+            Type::Tuple(es) => J::Array(vec![
+                J::from("tuple"),
+                J::Array(es.iter().map(Type::to_json).collect()),
+            ]),
             Type::Object { attrs, optional } => {
-                let m: serde_json::Map<String, J> = attrs.iter().map(|(k, t)| (k.clone(), t.to_json())).collect();
+                let m: serde_json::Map<String, J> = attrs
+                    .iter()
+                    .map(|(k, t)| (k.clone(), t.to_json()))
+                    .collect();
                 let mut v = vec![J::from("object"), J::Object(m)];
                 if !optional.is_empty() {
-                    v.push(J::Array(optional.iter().map(|s| J::from(s.as_str())).collect()));
+                    v.push(J::Array(
+                        optional.iter().map(|s| J::from(s.as_str())).collect(),
+                    ));
                 }
                 J::Array(v)
             }
@@ -200,8 +208,8 @@ impl Type {
 
     /// Parses cty type JSON.
     pub fn from_json(bytes: &[u8]) -> Result<Type, ValueError> {
-        let v: serde_json::Value =
-            serde_json::from_slice(bytes).map_err(|e| ValueError::Type(format!("not valid JSON: {e}")))?;
+        let v: serde_json::Value = serde_json::from_slice(bytes)
+            .map_err(|e| ValueError::Type(format!("not valid JSON: {e}")))?;
         Type::from_json_value(&v)
     }
 
@@ -222,7 +230,11 @@ impl Type {
                     .first()
                     .and_then(J::as_str)
                     .ok_or_else(|| bad("invalid complex type kind name".into()))?;
-                let arity_err = || bad(format!("wrong number of elements in {kind} type description"));
+                let arity_err = || {
+                    bad(format!(
+                        "wrong number of elements in {kind} type description"
+                    ))
+                };
                 match kind {
                     "list" | "set" | "map" => {
                         if items.len() != 2 {
@@ -239,29 +251,39 @@ impl Type {
                         if items.len() != 2 {
                             return Err(arity_err());
                         }
-                        let es = items[1].as_array().ok_or_else(|| bad("tuple element types must be an array".into()))?;
-                        Ok(Type::Tuple(es.iter().map(Type::from_json_value).collect::<Result<_, _>>()?))
+                        let es = items[1]
+                            .as_array()
+                            .ok_or_else(|| bad("tuple element types must be an array".into()))?;
+                        Ok(Type::Tuple(
+                            es.iter()
+                                .map(Type::from_json_value)
+                                .collect::<Result<_, _>>()?,
+                        ))
                     }
                     "object" => {
                         if items.len() != 2 && items.len() != 3 {
                             return Err(arity_err());
                         }
-                        let m = items[1]
-                            .as_object()
-                            .ok_or_else(|| bad("object attribute types must be a JSON object".into()))?;
+                        let m = items[1].as_object().ok_or_else(|| {
+                            bad("object attribute types must be a JSON object".into())
+                        })?;
                         let mut attrs = BTreeMap::new();
                         for (k, t) in m {
                             attrs.insert(k.clone(), Type::from_json_value(t)?);
                         }
                         let mut optional = BTreeSet::new();
                         if let Some(o) = items.get(2) {
-                            let arr = o
-                                .as_array()
-                                .ok_or_else(|| bad("optional attribute names must be an array".into()))?;
+                            let arr = o.as_array().ok_or_else(|| {
+                                bad("optional attribute names must be an array".into())
+                            })?;
                             for n in arr {
-                                let n = n.as_str().ok_or_else(|| bad("optional attribute name must be a string".into()))?;
+                                let n = n.as_str().ok_or_else(|| {
+                                    bad("optional attribute name must be a string".into())
+                                })?;
                                 if !attrs.contains_key(n) {
-                                    return Err(bad(format!("optional attribute {n:?} is not an attribute of the object")));
+                                    return Err(bad(format!(
+                                        "optional attribute {n:?} is not an attribute of the object"
+                                    )));
                                 }
                                 optional.insert(n.to_string());
                             }
@@ -318,7 +340,10 @@ impl Refinements {
     /// Refinements meaningful for `ty` only (what survives a msgpack round
     /// trip): the rest is dropped.
     pub fn restricted_to(&self, ty: &Type) -> Refinements {
-        let mut r = Refinements { not_null: self.not_null, ..Default::default() };
+        let mut r = Refinements {
+            not_null: self.not_null,
+            ..Default::default()
+        };
         match ty {
             Type::Dynamic => return Refinements::default(),
             Type::String => {
@@ -379,7 +404,10 @@ impl Value {
     }
     /// An unknown value that is known not to be null.
     pub fn unknown_not_null() -> Value {
-        Value::Unknown(Refinements { not_null: true, ..Default::default() })
+        Value::Unknown(Refinements {
+            not_null: true,
+            ..Default::default()
+        })
     }
 
     /// Looks through a [`Value::Dynamic`] wrapper.
@@ -402,7 +430,9 @@ impl Value {
     pub fn is_wholly_known(&self) -> bool {
         match self {
             Value::Unknown(_) => false,
-            Value::List(vs) | Value::Set(vs) | Value::Tuple(vs) => vs.iter().all(Value::is_wholly_known),
+            Value::List(vs) | Value::Set(vs) | Value::Tuple(vs) => {
+                vs.iter().all(Value::is_wholly_known)
+            }
             Value::Map(m) | Value::Object(m) => m.values().all(Value::is_wholly_known),
             Value::Dynamic(_, v) => v.is_wholly_known(),
             _ => true,
@@ -484,9 +514,14 @@ impl Value {
             Value::List(vs) => Type::list(elem_type(&mut vs.iter())?),
             Value::Set(vs) => Type::set(elem_type(&mut vs.iter())?),
             Value::Map(m) => Type::map(elem_type(&mut m.values())?),
-            Value::Tuple(vs) => Type::Tuple(vs.iter().map(Value::implied_type).collect::<Option<_>>()?),
+            Value::Tuple(vs) => {
+                Type::Tuple(vs.iter().map(Value::implied_type).collect::<Option<_>>()?)
+            }
             Value::Object(m) => Type::Object {
-                attrs: m.iter().map(|(k, v)| Some((k.clone(), v.implied_type()?))).collect::<Option<_>>()?,
+                attrs: m
+                    .iter()
+                    .map(|(k, v)| Some((k.clone(), v.implied_type()?)))
+                    .collect::<Option<_>>()?,
                 optional: BTreeSet::new(),
             },
             Value::Dynamic(t, _) => (**t).clone(),
@@ -497,7 +532,7 @@ impl Value {
     /// to every type; object attributes missing from the value count as
     /// null, attributes not in the type are an error.
     pub fn conforms(&self, ty: &Type) -> Result<(), ValueError> {
-        let mut path = PathBuf::default();
+        let mut path = AttrPath::default();
         conforms_at(self, ty, &mut path)
     }
 }
@@ -507,8 +542,11 @@ pub fn null_for(_ty: &Type) -> Value {
     Value::Null
 }
 
-fn conforms_at(v: &Value, ty: &Type, path: &mut PathBuf) -> Result<(), ValueError> {
-    let err = |path: &PathBuf, msg: String| ValueError::Conformance { path: path.to_string(), msg };
+fn conforms_at(v: &Value, ty: &Type, path: &mut AttrPath) -> Result<(), ValueError> {
+    let err = |path: &AttrPath, msg: String| ValueError::Conformance {
+        path: path.to_string(),
+        msg,
+    };
     if path.depth() > MAX_DEPTH {
         return Err(err(path, "value is nested too deeply".into()));
     }
@@ -519,14 +557,22 @@ fn conforms_at(v: &Value, ty: &Type, path: &mut PathBuf) -> Result<(), ValueErro
             if **t == *ty {
                 conforms_at(inner, ty, path)
             } else {
-                Err(err(path, format!("dynamic value of type {t} where {ty} is required")))
+                Err(err(
+                    path,
+                    format!("dynamic value of type {t} where {ty} is required"),
+                ))
             }
         }
         (v, Type::Dynamic) => match v.implied_type() {
             Some(t) => conforms_at(v, &t, path),
-            None => Err(err(path, "cannot determine the type of a value under a dynamic type".into())),
+            None => Err(err(
+                path,
+                "cannot determine the type of a value under a dynamic type".into(),
+            )),
         },
-        (Value::Bool(_), Type::Bool) | (Value::Number(_), Type::Number) | (Value::String(_), Type::String) => Ok(()),
+        (Value::Bool(_), Type::Bool)
+        | (Value::Number(_), Type::Number)
+        | (Value::String(_), Type::String) => Ok(()),
         (Value::List(vs), Type::List(et)) | (Value::Set(vs), Type::Set(et)) => {
             for (i, e) in vs.iter().enumerate() {
                 path.push(Step::Index(i));
@@ -545,7 +591,14 @@ fn conforms_at(v: &Value, ty: &Type, path: &mut PathBuf) -> Result<(), ValueErro
         }
         (Value::Tuple(vs), Type::Tuple(ets)) => {
             if vs.len() != ets.len() {
-                return Err(err(path, format!("a tuple of length {} is required (got {})", ets.len(), vs.len())));
+                return Err(err(
+                    path,
+                    format!(
+                        "a tuple of length {} is required (got {})",
+                        ets.len(),
+                        vs.len()
+                    ),
+                ));
             }
             for (i, (e, et)) in vs.iter().zip(ets).enumerate() {
                 path.push(Step::Index(i));
@@ -565,7 +618,10 @@ fn conforms_at(v: &Value, ty: &Type, path: &mut PathBuf) -> Result<(), ValueErro
             }
             Ok(())
         }
-        (v, ty) => Err(err(path, format!("{} is required, got {}", ty, value_kind(v)))),
+        (v, ty) => Err(err(
+            path,
+            format!("{} is required, got {}", ty, value_kind(v)),
+        )),
     }
 }
 

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{MAX_DEPTH, Number, PathBuf, Refinements, Step, Type, Value, ValueError, value_kind};
+use super::{AttrPath, MAX_DEPTH, Number, Refinements, Step, Type, Value, ValueError, value_kind};
 
 /// Extension type code of a refined unknown value.
 const EXT_REFINED_UNKNOWN: i8 = 0x0c;
@@ -31,7 +31,10 @@ pub const UNKNOWN_BYTES: [u8; 3] = [0xd4, 0x00, 0x00];
 
 /// Encodes `v` as msgpack for the schema type `ty`.
 pub fn encode_msgpack(v: &Value, ty: &Type) -> Result<Vec<u8>, ValueError> {
-    let mut e = Encoder { w: Writer::default(), path: PathBuf::default() };
+    let mut e = Encoder {
+        w: Writer::default(),
+        path: AttrPath::default(),
+    };
     e.value(v, ty)?;
     Ok(e.w.out)
 }
@@ -86,7 +89,14 @@ impl Writer {
         self.out.push(0xcb);
         self.out.extend_from_slice(&f.to_bits().to_be_bytes());
     }
-    fn len_header(&mut self, len: usize, fix_base: Option<(u8, usize)>, c8: Option<u8>, c16: u8, c32: u8) {
+    fn len_header(
+        &mut self,
+        len: usize,
+        fix_base: Option<(u8, usize)>,
+        c8: Option<u8>,
+        c16: u8,
+        c32: u8,
+    ) {
         if let Some((base, max)) = fix_base
             && len < max
         {
@@ -141,12 +151,15 @@ impl Writer {
 
 struct Encoder {
     w: Writer,
-    path: PathBuf,
+    path: AttrPath,
 }
 
 impl Encoder {
     fn err(&self, msg: impl Into<String>) -> ValueError {
-        ValueError::Encode { path: self.path.to_string(), msg: msg.into() }
+        ValueError::Encode {
+            path: self.path.to_string(),
+            msg: msg.into(),
+        }
     }
 
     fn value(&mut self, v: &Value, ty: &Type) -> Result<(), ValueError> {
@@ -258,7 +271,10 @@ impl Encoder {
             body.int(KEY_STRING_PREFIX);
             body.str(p);
         }
-        for (key, bound) in [(KEY_NUMBER_MIN, &r.number_lower), (KEY_NUMBER_MAX, &r.number_upper)] {
+        for (key, bound) in [
+            (KEY_NUMBER_MIN, &r.number_lower),
+            (KEY_NUMBER_MAX, &r.number_upper),
+        ] {
             if let Some((n, inclusive)) = bound {
                 count += 1;
                 body.int(key);
@@ -267,7 +283,10 @@ impl Encoder {
                 body.bool(*inclusive);
             }
         }
-        for (key, bound) in [(KEY_LENGTH_MIN, r.length_lower), (KEY_LENGTH_MAX, r.length_upper)] {
+        for (key, bound) in [
+            (KEY_LENGTH_MIN, r.length_lower),
+            (KEY_LENGTH_MAX, r.length_upper),
+        ] {
             if let Some(n) = bound {
                 count += 1;
                 body.int(key);
@@ -304,7 +323,11 @@ fn truncate_prefix(p: &str) -> &str {
 
 /// Decodes msgpack bytes produced by Terraform for the schema type `ty`.
 pub fn decode_msgpack(bytes: &[u8], ty: &Type) -> Result<Value, ValueError> {
-    let mut d = Decoder { b: bytes, pos: 0, path: PathBuf::default() };
+    let mut d = Decoder {
+        b: bytes,
+        pos: 0,
+        path: AttrPath::default(),
+    };
     let v = d.value(ty)?;
     if d.pos != bytes.len() {
         return Err(d.err(format!("{} unexpected trailing bytes", bytes.len() - d.pos)));
@@ -315,7 +338,7 @@ pub fn decode_msgpack(bytes: &[u8], ty: &Type) -> Result<Value, ValueError> {
 struct Decoder<'a> {
     b: &'a [u8],
     pos: usize,
-    path: PathBuf,
+    path: AttrPath,
 }
 
 fn is_ext(c: u8) -> bool {
@@ -339,11 +362,17 @@ fn describe(c: u8) -> &'static str {
 
 impl<'a> Decoder<'a> {
     fn err(&self, msg: impl Into<String>) -> ValueError {
-        ValueError::Msgpack { path: self.path.to_string(), msg: msg.into() }
+        ValueError::Msgpack {
+            path: self.path.to_string(),
+            msg: msg.into(),
+        }
     }
 
     fn peek(&self) -> Result<u8, ValueError> {
-        self.b.get(self.pos).copied().ok_or_else(|| self.err("unexpected end of input"))
+        self.b
+            .get(self.pos)
+            .copied()
+            .ok_or_else(|| self.err("unexpected end of input"))
     }
 
     fn byte(&mut self) -> Result<u8, ValueError> {
@@ -362,7 +391,10 @@ impl<'a> Decoder<'a> {
     }
 
     fn be(&mut self, n: usize) -> Result<u64, ValueError> {
-        Ok(self.take(n)?.iter().fold(0u64, |acc, b| (acc << 8) | *b as u64))
+        Ok(self
+            .take(n)?
+            .iter()
+            .fold(0u64, |acc, b| (acc << 8) | *b as u64))
     }
 
     fn remaining(&self) -> usize {
@@ -601,7 +633,10 @@ impl<'a> Decoder<'a> {
             Type::Tuple(ets) => {
                 let n = self.array_len("tuple")?;
                 if n != ets.len() {
-                    return Err(self.err(format!("a tuple of length {} is required (got {n})", ets.len())));
+                    return Err(self.err(format!(
+                        "a tuple of length {} is required (got {n})",
+                        ets.len()
+                    )));
                 }
                 let mut vs = Vec::with_capacity(n);
                 for (i, et) in ets.iter().enumerate() {
@@ -671,7 +706,11 @@ impl<'a> Decoder<'a> {
             }
             _ => {
                 let i = self.int("number")?;
-                Ok(Some(if i < 0 { Number::from_i64(i as i64) } else { Number::from_u64(i as u64) }))
+                Ok(Some(if i < 0 {
+                    Number::from_i64(i as i64)
+                } else {
+                    Number::from_u64(i as u64)
+                }))
             }
         }
     }
@@ -705,13 +744,20 @@ impl<'a> Decoder<'a> {
             return Ok(Value::Unknown(Refinements::default()));
         }
         if typ != EXT_REFINED_UNKNOWN {
-            return Err(self.err(format!("unsupported extension type 0x{:02x} with len {len}", typ as u8)));
+            return Err(self.err(format!(
+                "unsupported extension type 0x{:02x} with len {len}",
+                typ as u8
+            )));
         }
         if len > MAX_REFINEMENT_LEN {
             return Err(self.err("oversize unknown value refinement"));
         }
         let body = self.take(len)?;
-        let mut sub = Decoder { b: body, pos: 0, path: self.path.clone() };
+        let mut sub = Decoder {
+            b: body,
+            pos: 0,
+            path: self.path.clone(),
+        };
         let n = sub
             .map_len("refinement map")
             .map_err(|_| self.err("failed to decode msgpack extension body: not a map"))?;
@@ -738,14 +784,16 @@ impl<'a> Decoder<'a> {
                     // Normalized like the encoder does, so that
                     // decode -> encode -> decode is stable.
                     let p = sub.string("string prefix refinement")?;
-                    r.string_prefix = Some(truncate_prefix(&p).to_string()).filter(|p| !p.is_empty());
+                    r.string_prefix =
+                        Some(truncate_prefix(&p).to_string()).filter(|p| !p.is_empty());
                 }
                 k @ (KEY_LENGTH_MIN | KEY_LENGTH_MAX) => {
                     if !ty.is_collection() {
                         return Err(self.err("length bound refinement for non-collection type"));
                     }
                     let b = sub.int("length bound refinement")?;
-                    let b = u64::try_from(b).map_err(|_| self.err("negative length bound refinement"))?;
+                    let b = u64::try_from(b)
+                        .map_err(|_| self.err("negative length bound refinement"))?;
                     if k == KEY_LENGTH_MIN {
                         // A lower bound of zero is no bound.
                         r.length_lower = Some(b).filter(|b| *b != 0);
@@ -757,7 +805,8 @@ impl<'a> Decoder<'a> {
                     if *ty != Type::Number {
                         return Err(self.err("numeric bound refinement for non-number type"));
                     }
-                    let bad = |s: &Self| s.err("number bound refinement must be a [number, bool] array");
+                    let bad =
+                        |s: &Self| s.err("number bound refinement must be a [number, bool] array");
                     if sub.array_len("number bound").map_err(|_| bad(self))? != 2 {
                         return Err(bad(self));
                     }

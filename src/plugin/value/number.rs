@@ -35,7 +35,11 @@ pub struct Number {
 impl Number {
     /// The number zero.
     pub fn zero() -> Number {
-        Number { neg: false, digits: Vec::new(), exp: 0 }
+        Number {
+            neg: false,
+            digits: Vec::new(),
+            exp: 0,
+        }
     }
 
     /// Builds a normalized number, checking the exponent range.
@@ -100,7 +104,7 @@ impl Number {
         };
         // value = mant * 2^e2
         let mut big = BigDec::from_u64(mant);
-        let exp10;
+        let exp10 = if e2 >= 0 { 0 } else { e2 };
         if e2 >= 0 {
             let mut k = e2;
             while k > 0 {
@@ -108,7 +112,6 @@ impl Number {
                 big.mul_small(1u64 << step);
                 k -= step;
             }
-            exp10 = 0;
         } else {
             // mant * 2^-k = mant * 5^k / 10^k
             let mut k = -e2;
@@ -117,7 +120,6 @@ impl Number {
                 big.mul_small(5u64.pow(step as u32));
                 k -= step;
             }
-            exp10 = e2;
         }
         Number::from_parts(neg, big.to_digits(), exp10).ok()
     }
@@ -306,7 +308,10 @@ impl FromStr for Number {
     /// Parses `[+-]digits[.digits][(e|E)[+-]digits]` (a leading or trailing
     /// point such as `.5` / `5.` is accepted, like Go's `big.ParseFloat`).
     fn from_str(s: &str) -> Result<Number, ValueError> {
-        let err = |why: &str| ValueError::Number { text: truncate_for_error(s), reason: why.to_string() };
+        let err = |why: &str| ValueError::Number {
+            text: truncate_for_error(s),
+            reason: why.to_string(),
+        };
         let b = s.as_bytes();
         let mut i = 0;
         let mut neg = false;
@@ -434,7 +439,11 @@ impl BigDec {
     fn to_digits(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(self.limbs.len() * 9);
         for (i, l) in self.limbs.iter().rev().enumerate() {
-            let s = if i == 0 { l.to_string() } else { format!("{l:09}") };
+            let s = if i == 0 {
+                l.to_string()
+            } else {
+                format!("{l:09}")
+            };
             out.extend(s.bytes().map(|b| b - b'0'));
         }
         out
@@ -470,7 +479,10 @@ mod tests {
         ] {
             assert_eq!(n(input).to_string(), want, "input {input}");
         }
-        for bad in ["", "-", ".", "e5", "1e", "1e+", "1.2.3", "abc", "1 ", " 1", "Inf", "NaN", "0x10", "1e99999"] {
+        for bad in [
+            "", "-", ".", "e5", "1e", "1e+", "1.2.3", "abc", "1 ", " 1", "Inf", "NaN", "0x10",
+            "1e99999",
+        ] {
             assert!(bad.parse::<Number>().is_err(), "{bad:?} should not parse");
         }
         // Huge exponent with zero mantissa is just zero.
@@ -500,7 +512,10 @@ mod tests {
         assert_eq!(n("1.5").to_i64(), None);
         assert_eq!(n("1e3").to_i64(), Some(1000));
         assert_eq!(n("1e30").to_i64(), None);
-        assert_eq!(Number::from_u64(u64::MAX).to_string(), "18446744073709551615");
+        assert_eq!(
+            Number::from_u64(u64::MAX).to_string(),
+            "18446744073709551615"
+        );
         assert!(n("2.0").is_integer());
         assert!(!n("2.5").is_integer());
     }
@@ -509,7 +524,10 @@ mod tests {
     fn float_conversions() {
         assert_eq!(Number::from_f64(0.1).unwrap().to_string(), "0.1");
         assert_eq!(Number::from_f64(-2.5).unwrap().to_string(), "-2.5");
-        assert_eq!(Number::from_f64(1e21).unwrap().to_string(), "1000000000000000000000");
+        assert_eq!(
+            Number::from_f64(1e21).unwrap().to_string(),
+            "1000000000000000000000"
+        );
         assert!(Number::from_f64(f64::INFINITY).is_none());
         assert!(Number::from_f64(f64::NAN).is_none());
         assert_eq!(
@@ -518,14 +536,20 @@ mod tests {
         );
         assert_eq!(Number::from_f64_exact(0.5).unwrap().to_string(), "0.5");
         assert_eq!(Number::from_f64_exact(-3.0).unwrap().to_string(), "-3");
-        assert_eq!(Number::from_f64_exact(2f64.powi(70)).unwrap().to_string(), "1180591620717411303424");
+        assert_eq!(
+            Number::from_f64_exact(2f64.powi(70)).unwrap().to_string(),
+            "1180591620717411303424"
+        );
         let tiny = Number::from_f64_exact(f64::from_bits(1)).unwrap();
         assert_eq!(tiny.to_f64(), f64::from_bits(1));
         assert_eq!(tiny.to_f64_exact(), Some(f64::from_bits(1)));
         assert_eq!(n("0.5").to_f64_exact(), Some(0.5));
         assert_eq!(n("0.1").to_f64_exact(), None);
         assert_eq!(n("0.1").to_f64(), 0.1);
-        assert_eq!(Number::from_f64_exact(f64::MAX).unwrap().to_f64_exact(), Some(f64::MAX));
+        assert_eq!(
+            Number::from_f64_exact(f64::MAX).unwrap().to_f64_exact(),
+            Some(f64::MAX)
+        );
     }
 
     proptest! {

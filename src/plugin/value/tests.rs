@@ -19,7 +19,11 @@ fn enc(v: &Value, ty: &Type) -> Vec<u8> {
 fn fixture(v: Value, ty: Type, want: &[u8]) {
     let got = enc(&v, &ty);
     assert_eq!(got, want, "encoding of {v:?} as {ty:?}");
-    assert_eq!(decode_msgpack(want, &ty).unwrap(), v, "decoding {want:02x?}");
+    assert_eq!(
+        decode_msgpack(want, &ty).unwrap(),
+        v,
+        "decoding {want:02x?}"
+    );
 }
 
 // ------------------------------------------------------------ msgpack bytes
@@ -68,10 +72,22 @@ fn msgpack_integers() {
 #[test]
 fn msgpack_non_integers() {
     // Exactly representable, not integral: float64.
-    fixture(Value::Number(num("0.5")), Type::Number, &[0xcb, 0x3f, 0xe0, 0, 0, 0, 0, 0, 0]);
-    fixture(Value::Number(num("-2.25")), Type::Number, &[0xcb, 0xc0, 0x02, 0x00, 0, 0, 0, 0, 0]);
+    fixture(
+        Value::Number(num("0.5")),
+        Type::Number,
+        &[0xcb, 0x3f, 0xe0, 0, 0, 0, 0, 0, 0],
+    );
+    fixture(
+        Value::Number(num("-2.25")),
+        Type::Number,
+        &[0xcb, 0xc0, 0x02, 0x00, 0, 0, 0, 0, 0],
+    );
     // Not exactly representable: decimal text.
-    fixture(Value::Number(num("0.1")), Type::Number, &[0xa3, b'0', b'.', b'1']);
+    fixture(
+        Value::Number(num("0.1")),
+        Type::Number,
+        &[0xa3, b'0', b'.', b'1'],
+    );
     // Integral but outside i64 (even when exactly a float64): text.
     let big = "9223372036854775808000";
     let mut want = vec![0xa0 | big.len() as u8];
@@ -86,14 +102,25 @@ fn msgpack_non_integers() {
 #[test]
 fn msgpack_number_decoding_variants() {
     let d = |b: &[u8]| decode_msgpack(b, &Type::Number).unwrap();
-    assert_eq!(d(&[0xcf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]), Value::Number(Number::from_u64(u64::MAX)));
+    assert_eq!(
+        d(&[0xcf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]),
+        Value::Number(Number::from_u64(u64::MAX))
+    );
     assert_eq!(d(&[0xcc, 0x05]), Value::number_i64(5));
     assert_eq!(d(&[0xd3, 0, 0, 0, 0, 0, 0, 0, 7]), Value::number_i64(7));
-    assert_eq!(d(&[0xca, 0x3f, 0xc0, 0x00, 0x00]), Value::Number(num("1.5")));
+    assert_eq!(
+        d(&[0xca, 0x3f, 0xc0, 0x00, 0x00]),
+        Value::Number(num("1.5"))
+    );
     // 0.1 as a float64 is its exact binary value, and re-encodes as float64.
     let f01 = [0xcb, 0x3f, 0xb9, 0x99, 0x99, 0x99, 0x99, 0x99, 0x9a];
     let v = d(&f01);
-    assert_eq!(v, Value::Number(num("0.1000000000000000055511151231257827021181583404541015625")));
+    assert_eq!(
+        v,
+        Value::Number(num(
+            "0.1000000000000000055511151231257827021181583404541015625"
+        ))
+    );
     assert_eq!(enc(&v, &Type::Number), f01);
     // Numbers as text in str, str8 or bin.
     assert_eq!(d(&[0xa3, b'1', b'e', b'3']), Value::number_i64(1000));
@@ -128,9 +155,16 @@ fn msgpack_collections_and_objects() {
         Type::list(Type::String),
         &[0x92, 0xa1, b'a', 0xc0],
     );
-    fixture(Value::Set(vec![Value::number_i64(3)]), Type::set(Type::Number), &[0x91, 0x03]);
     fixture(
-        Value::Map(BTreeMap::from([("z".to_string(), Value::Bool(false)), ("k".to_string(), Value::Bool(true))])),
+        Value::Set(vec![Value::number_i64(3)]),
+        Type::set(Type::Number),
+        &[0x91, 0x03],
+    );
+    fixture(
+        Value::Map(BTreeMap::from([
+            ("z".to_string(), Value::Bool(false)),
+            ("k".to_string(), Value::Bool(true)),
+        ])),
         Type::map(Type::Bool),
         &[0x82, 0xa1, b'k', 0xc3, 0xa1, b'z', 0xc2],
     );
@@ -142,10 +176,17 @@ fn msgpack_collections_and_objects() {
     // 16 elements: array16.
     let mut want = vec![0xdc, 0x00, 0x10];
     want.extend(std::iter::repeat_n(0xc3, 16));
-    fixture(Value::List(vec![Value::Bool(true); 16]), Type::list(Type::Bool), &want);
+    fixture(
+        Value::List(vec![Value::Bool(true); 16]),
+        Type::list(Type::Bool),
+        &want,
+    );
     // Encoding fills missing attributes with null.
     let ty = Type::object([("a", Type::String), ("b", Type::String)]);
-    assert_eq!(enc(&Value::object([("a", Value::string("x"))]), &ty), [0x82, 0xa1, b'a', 0xa1, b'x', 0xa1, b'b', 0xc0]);
+    assert_eq!(
+        enc(&Value::object([("a", Value::string("x"))]), &ty),
+        [0x82, 0xa1, b'a', 0xa1, b'x', 0xa1, b'b', 0xc0]
+    );
 }
 
 #[test]
@@ -153,7 +194,10 @@ fn msgpack_object_decoding_rules() {
     let ty = Type::object_with_optional([("a", Type::String), ("b", Type::Number)], ["b"]);
     // Absent attributes are null.
     let v = decode_msgpack(&[0x81, 0xa1, b'a', 0xa1, b'x'], &ty).unwrap();
-    assert_eq!(v, Value::object([("a", Value::string("x")), ("b", Value::Null)]));
+    assert_eq!(
+        v,
+        Value::object([("a", Value::string("x")), ("b", Value::Null)])
+    );
     let v = decode_msgpack(&[0x80], &ty).unwrap();
     assert_eq!(v, Value::object([("a", Value::Null), ("b", Value::Null)]));
     // Unknown attributes are an error naming the attribute.
@@ -165,13 +209,18 @@ fn msgpack_object_decoding_rules() {
 fn msgpack_error_paths() {
     let ty = Type::object([("gpus", Type::list(Type::object([("name", Type::String)])))]);
     // {gpus: [{name: 5}]}
-    let bytes = [0x81, 0xa4, b'g', b'p', b'u', b's', 0x91, 0x81, 0xa4, b'n', b'a', b'm', b'e', 0x05];
+    let bytes = [
+        0x81, 0xa4, b'g', b'p', b'u', b's', 0x91, 0x81, 0xa4, b'n', b'a', b'm', b'e', 0x05,
+    ];
     let e = decode_msgpack(&bytes, &ty).unwrap_err();
     assert_eq!(e.path(), Some(".gpus[0].name"));
     assert!(e.to_string().contains(".gpus[0].name"), "{e}");
     assert!(e.to_string().contains("string is required"), "{e}");
 
-    let v = Value::object([("gpus", Value::List(vec![Value::object([("name", Value::Bool(true))])]))]);
+    let v = Value::object([(
+        "gpus",
+        Value::List(vec![Value::object([("name", Value::Bool(true))])]),
+    )]);
     let e = encode_msgpack(&v, &ty).unwrap_err();
     assert_eq!(e.path(), Some(".gpus[0].name"));
     let e = v.conforms(&ty).unwrap_err();
@@ -192,18 +241,33 @@ fn msgpack_error_paths() {
 fn msgpack_unknowns() {
     fixture(Value::unknown(), Type::String, &[0xd4, 0x00, 0x00]);
     fixture(Value::unknown(), Type::Dynamic, &[0xd4, 0x00, 0x00]);
-    fixture(Value::unknown(), Type::object([("a", Type::String)]), &[0xd4, 0x00, 0x00]);
+    fixture(
+        Value::unknown(),
+        Type::object([("a", Type::String)]),
+        &[0xd4, 0x00, 0x00],
+    );
     // Not null: {1: false}.
-    fixture(Value::unknown_not_null(), Type::String, &[0xc7, 0x03, 0x0c, 0x81, 0x01, 0xc2]);
+    fixture(
+        Value::unknown_not_null(),
+        Type::String,
+        &[0xc7, 0x03, 0x0c, 0x81, 0x01, 0xc2],
+    );
     // Not null + prefix "ab": {1: false, 2: "ab"} (7-byte payload -> ext8).
     fixture(
-        Value::Unknown(Refinements { not_null: true, string_prefix: Some("ab".into()), ..Default::default() }),
+        Value::Unknown(Refinements {
+            not_null: true,
+            string_prefix: Some("ab".into()),
+            ..Default::default()
+        }),
         Type::String,
         &[0xc7, 0x07, 0x0c, 0x82, 0x01, 0xc2, 0x02, 0xa2, b'a', b'b'],
     );
     // Number lower bound 0 inclusive: {3: [0, true]}.
     fixture(
-        Value::Unknown(Refinements { number_lower: Some((Number::zero(), true)), ..Default::default() }),
+        Value::Unknown(Refinements {
+            number_lower: Some((Number::zero(), true)),
+            ..Default::default()
+        }),
         Type::Number,
         &[0xc7, 0x05, 0x0c, 0x81, 0x03, 0x92, 0x00, 0xc3],
     );
@@ -215,7 +279,9 @@ fn msgpack_unknowns() {
             ..Default::default()
         }),
         Type::Number,
-        &[0xc7, 0x09, 0x0c, 0x82, 0x03, 0x92, 0x00, 0xc3, 0x04, 0x92, 0x01, 0xc2],
+        &[
+            0xc7, 0x09, 0x0c, 0x82, 0x03, 0x92, 0x00, 0xc3, 0x04, 0x92, 0x01, 0xc2,
+        ],
     );
     // List length between 1 and 2, not null.
     fixture(
@@ -230,37 +296,77 @@ fn msgpack_unknowns() {
     );
     // Refinements that don't apply to the type are dropped on encode.
     assert_eq!(
-        enc(&Value::Unknown(Refinements { string_prefix: Some("x".into()), ..Default::default() }), &Type::Number),
+        enc(
+            &Value::Unknown(Refinements {
+                string_prefix: Some("x".into()),
+                ..Default::default()
+            }),
+            &Type::Number
+        ),
         [0xd4, 0x00, 0x00]
     );
-    assert_eq!(enc(&Value::unknown_not_null(), &Type::Dynamic), [0xd4, 0x00, 0x00]);
+    assert_eq!(
+        enc(&Value::unknown_not_null(), &Type::Dynamic),
+        [0xd4, 0x00, 0x00]
+    );
     // Long prefixes are truncated to 255 bytes.
-    let long = Value::Unknown(Refinements { string_prefix: Some("a".repeat(1000)), ..Default::default() });
+    let long = Value::Unknown(Refinements {
+        string_prefix: Some("a".repeat(1000)),
+        ..Default::default()
+    });
     let v = decode_msgpack(&enc(&long, &Type::String), &Type::String).unwrap();
-    assert_eq!(v, Value::Unknown(Refinements { string_prefix: Some("a".repeat(255)), ..Default::default() }));
+    assert_eq!(
+        v,
+        Value::Unknown(Refinements {
+            string_prefix: Some("a".repeat(255)),
+            ..Default::default()
+        })
+    );
 }
 
 #[test]
 fn msgpack_unknown_decoding_variants() {
     let unknown = Value::unknown();
     // Any extension with length <= 1 is a plain unknown, whatever its type code.
-    assert_eq!(decode_msgpack(&[0xc7, 0x00, 0x00], &Type::String).unwrap(), unknown);
-    assert_eq!(decode_msgpack(&[0xd4, 0x05, 0x07], &Type::String).unwrap(), unknown);
+    assert_eq!(
+        decode_msgpack(&[0xc7, 0x00, 0x00], &Type::String).unwrap(),
+        unknown
+    );
+    assert_eq!(
+        decode_msgpack(&[0xd4, 0x05, 0x07], &Type::String).unwrap(),
+        unknown
+    );
     // Longer payloads need type 12.
     assert!(decode_msgpack(&[0xd6, 0x00, 0, 0, 0, 0], &Type::String).is_err());
     // Refinements under a dynamic type are ignored.
-    assert_eq!(decode_msgpack(&[0xc7, 0x03, 0x0c, 0x81, 0x01, 0xc2], &Type::Dynamic).unwrap(), unknown);
+    assert_eq!(
+        decode_msgpack(&[0xc7, 0x03, 0x0c, 0x81, 0x01, 0xc2], &Type::Dynamic).unwrap(),
+        unknown
+    );
     // Nullness true collapses into a known null.
-    assert_eq!(decode_msgpack(&[0xc7, 0x03, 0x0c, 0x81, 0x01, 0xc3], &Type::String).unwrap(), Value::Null);
+    assert_eq!(
+        decode_msgpack(&[0xc7, 0x03, 0x0c, 0x81, 0x01, 0xc3], &Type::String).unwrap(),
+        Value::Null
+    );
     // Unknown keys are skipped.
     assert_eq!(
-        decode_msgpack(&[0xc7, 0x07, 0x0c, 0x82, 0x09, 0x92, 0x01, 0x02, 0x01, 0xc2], &Type::String).unwrap(),
+        decode_msgpack(
+            &[0xc7, 0x07, 0x0c, 0x82, 0x09, 0x92, 0x01, 0x02, 0x01, 0xc2],
+            &Type::String
+        )
+        .unwrap(),
         Value::unknown_not_null()
     );
     // Refinements for the wrong type are errors.
     assert!(decode_msgpack(&[0xc7, 0x04, 0x0c, 0x81, 0x02, 0xa1, b'a'], &Type::Number).is_err());
     assert!(decode_msgpack(&[0xc7, 0x03, 0x0c, 0x81, 0x05, 0x01], &Type::String).is_err());
-    assert!(decode_msgpack(&[0xc7, 0x05, 0x0c, 0x81, 0x03, 0x92, 0x00, 0xc3], &Type::String).is_err());
+    assert!(
+        decode_msgpack(
+            &[0xc7, 0x05, 0x0c, 0x81, 0x03, 0x92, 0x00, 0xc3],
+            &Type::String
+        )
+        .is_err()
+    );
     // Payload that is not a map.
     assert!(decode_msgpack(&[0xd5, 0x0c, 0x01, 0x02], &Type::String).is_err());
     // An infinite number bound is no bound.
@@ -271,8 +377,17 @@ fn msgpack_unknown_decoding_variants() {
     assert_eq!(decode_msgpack(&b, &Type::Number).unwrap(), unknown);
     // Bound given as text is accepted.
     assert_eq!(
-        decode_msgpack(&[0xc7, 0x08, 0x0c, 0x81, 0x04, 0x92, 0xa3, b'0', b'.', b'1', 0xc2], &Type::Number).unwrap(),
-        Value::Unknown(Refinements { number_upper: Some((num("0.1"), false)), ..Default::default() })
+        decode_msgpack(
+            &[
+                0xc7, 0x08, 0x0c, 0x81, 0x04, 0x92, 0xa3, b'0', b'.', b'1', 0xc2
+            ],
+            &Type::Number
+        )
+        .unwrap(),
+        Value::Unknown(Refinements {
+            number_upper: Some((num("0.1"), false)),
+            ..Default::default()
+        })
     );
     // Oversize refinement payload.
     let mut big = vec![0xc8, 0x04, 0x01, 0x0c, 0x81, 0x02, 0xda, 0x03, 0xfc];
@@ -286,7 +401,11 @@ fn msgpack_dynamic() {
     let mut want = vec![0x92, 0xc4, 8];
     want.extend_from_slice(b"\"string\"");
     want.extend_from_slice(&[0xa2, b'h', b'i']);
-    fixture(Value::Dynamic(Box::new(Type::String), Box::new(Value::string("hi"))), Type::Dynamic, &want);
+    fixture(
+        Value::Dynamic(Box::new(Type::String), Box::new(Value::string("hi"))),
+        Type::Dynamic,
+        &want,
+    );
     // A plain value under a dynamic type gets its implied type.
     assert_eq!(enc(&Value::string("hi"), &Type::Dynamic), want);
     // The type may also arrive as str.
@@ -303,10 +422,20 @@ fn msgpack_dynamic() {
     let mut want = vec![0x92, 0xc4, 8];
     want.extend_from_slice(b"\"string\"");
     want.extend_from_slice(&[0xc7, 0x03, 0x0c, 0x81, 0x01, 0xc2]);
-    fixture(Value::Dynamic(Box::new(Type::String), Box::new(Value::unknown_not_null())), Type::Dynamic, &want);
+    fixture(
+        Value::Dynamic(Box::new(Type::String), Box::new(Value::unknown_not_null())),
+        Type::Dynamic,
+        &want,
+    );
     // Object attribute of dynamic type holding a list of numbers.
     let ty = Type::object([("d", Type::Dynamic)]);
-    let v = Value::object([("d", Value::Dynamic(Box::new(Type::list(Type::Number)), Box::new(Value::List(vec![Value::number_i64(1)]))))]);
+    let v = Value::object([(
+        "d",
+        Value::Dynamic(
+            Box::new(Type::list(Type::Number)),
+            Box::new(Value::List(vec![Value::number_i64(1)])),
+        ),
+    )]);
     let bytes = enc(&v, &ty);
     let tj = br#"["list","number"]"#;
     let mut want = vec![0x81, 0xa1, b'd', 0x92, 0xc4, tj.len() as u8];
@@ -333,11 +462,20 @@ fn type_json() {
         (Type::list(Type::String), r#"["list","string"]"#),
         (Type::set(Type::Number), r#"["set","number"]"#),
         (Type::map(Type::Bool), r#"["map","bool"]"#),
-        (Type::tuple([Type::String, Type::Number]), r#"["tuple",["string","number"]]"#),
-        (Type::tuple([]), r#"["tuple",[]]"#),
-        (Type::object([("b", Type::String), ("a", Type::Number)]), r#"["object",{"a":"number","b":"string"}]"#),
         (
-            Type::object_with_optional([("a", Type::String), ("b", Type::list(Type::Dynamic))], ["b"]),
+            Type::tuple([Type::String, Type::Number]),
+            r#"["tuple",["string","number"]]"#,
+        ),
+        (Type::tuple([]), r#"["tuple",[]]"#),
+        (
+            Type::object([("b", Type::String), ("a", Type::Number)]),
+            r#"["object",{"a":"number","b":"string"}]"#,
+        ),
+        (
+            Type::object_with_optional(
+                [("a", Type::String), ("b", Type::list(Type::Dynamic))],
+                ["b"],
+            ),
             r#"["object",{"a":"string","b":["list","dynamic"]},["b"]]"#,
         ),
     ];
@@ -345,7 +483,16 @@ fn type_json() {
         assert_eq!(String::from_utf8(ty.to_json_bytes()).unwrap(), json);
         assert_eq!(Type::from_json(json.as_bytes()).unwrap(), ty);
     }
-    for bad in [r#""str""#, r#"["list"]"#, r#"["list","string","x"]"#, r#"["object",[]]"#, r#"["object",{},["x"]]"#, "1", "", r#"["nope","x"]"#] {
+    for bad in [
+        r#""str""#,
+        r#"["list"]"#,
+        r#"["list","string","x"]"#,
+        r#"["object",[]]"#,
+        r#"["object",{},["x"]]"#,
+        "1",
+        "",
+        r#"["nope","x"]"#,
+    ] {
         assert!(Type::from_json(bad.as_bytes()).is_err(), "{bad}");
     }
 }
@@ -366,8 +513,14 @@ fn json_encoding() {
         ("n", Value::Number(num("9223372036854775808000.5"))),
         ("s", Value::string("a\"b\n")),
         ("l", Value::List(vec![Value::Bool(true), Value::Null])),
-        ("m", Value::Map(BTreeMap::from([("x".into(), Value::Number(num("0.1")))]))),
-        ("d", Value::Dynamic(Box::new(Type::String), Box::new(Value::string("hi")))),
+        (
+            "m",
+            Value::Map(BTreeMap::from([("x".into(), Value::Number(num("0.1")))])),
+        ),
+        (
+            "d",
+            Value::Dynamic(Box::new(Type::String), Box::new(Value::string("hi"))),
+        ),
     ]);
     let out = String::from_utf8(encode_json(&v, &ty).unwrap()).unwrap();
     assert_eq!(
@@ -388,19 +541,34 @@ fn json_encoding() {
 #[test]
 fn json_decoding() {
     let d = |s: &str, ty: &Type| decode_json(s.as_bytes(), ty);
-    assert_eq!(d("12345678901234567890123", &Type::Number).unwrap(), Value::Number(num("12345678901234567890123")));
+    assert_eq!(
+        d("12345678901234567890123", &Type::Number).unwrap(),
+        Value::Number(num("12345678901234567890123"))
+    );
     assert_eq!(d("0.1", &Type::Number).unwrap(), Value::Number(num("0.1")));
-    assert_eq!(d("-1.5e-3", &Type::Number).unwrap(), Value::Number(num("-0.0015")));
+    assert_eq!(
+        d("-1.5e-3", &Type::Number).unwrap(),
+        Value::Number(num("-0.0015"))
+    );
     assert_eq!(d(r#""12""#, &Type::Number).unwrap(), Value::number_i64(12));
     assert_eq!(d(r#""1""#, &Type::Bool).unwrap(), Value::Bool(true));
     assert_eq!(d(r#""false""#, &Type::Bool).unwrap(), Value::Bool(false));
     assert!(d(r#""yes""#, &Type::Bool).is_err());
     assert_eq!(d("12.50", &Type::String).unwrap(), Value::string("12.50"));
     assert_eq!(d("true", &Type::String).unwrap(), Value::string("true"));
-    assert_eq!(d(r#""\u00e9\ud83d\ude00\/""#, &Type::String).unwrap(), Value::string("é😀/"));
-    assert_eq!(d(r#""\ud800""#, &Type::String).unwrap(), Value::string("\u{fffd}"));
+    assert_eq!(
+        d(r#""\u00e9\ud83d\ude00\/""#, &Type::String).unwrap(),
+        Value::string("é😀/")
+    );
+    assert_eq!(
+        d(r#""\ud800""#, &Type::String).unwrap(),
+        Value::string("\u{fffd}")
+    );
     assert_eq!(d(" null ", &Type::list(Type::String)).unwrap(), Value::Null);
-    assert_eq!(d(r#"{"value":null,"type":"number"}"#, &Type::Dynamic).unwrap(), Value::Dynamic(Box::new(Type::Number), Box::new(Value::Null)));
+    assert_eq!(
+        d(r#"{"value":null,"type":"number"}"#, &Type::Dynamic).unwrap(),
+        Value::Dynamic(Box::new(Type::Number), Box::new(Value::Null))
+    );
     assert!(d(r#"{"value":1}"#, &Type::Dynamic).is_err());
     assert!(d(r#"{"type":"number"}"#, &Type::Dynamic).is_err());
     assert!(d(r#"{"value":1,"type":"number","x":1}"#, &Type::Dynamic).is_err());
@@ -433,7 +601,10 @@ fn json_state_upgrade() {
         Value::object([
             ("name", Value::string("vm1")),
             ("size", Value::Null),
-            ("disks", Value::List(vec![Value::object([("id", Value::string("d1"))])])),
+            (
+                "disks",
+                Value::List(vec![Value::object([("id", Value::string("d1"))])])
+            ),
         ])
     );
     // Strict decoding rejects the same input.
@@ -471,11 +642,27 @@ fn value_helpers() {
     assert_eq!(Value::Number(num("1.5")).as_i64(), None);
 
     let ty = Type::object([("s", Type::String), ("t", Type::Number)]);
-    assert!(Value::object([("s", Value::string("x"))]).conforms(&ty).is_ok());
-    assert!(Value::object([("u", Value::string("x"))]).conforms(&ty).is_err());
-    assert!(Value::object([("s", Value::number_i64(1))]).conforms(&ty).is_err());
+    assert!(
+        Value::object([("s", Value::string("x"))])
+            .conforms(&ty)
+            .is_ok()
+    );
+    assert!(
+        Value::object([("u", Value::string("x"))])
+            .conforms(&ty)
+            .is_err()
+    );
+    assert!(
+        Value::object([("s", Value::number_i64(1))])
+            .conforms(&ty)
+            .is_err()
+    );
     assert!(Value::unknown().conforms(&ty).is_ok());
-    assert!(Value::Tuple(vec![]).conforms(&Type::tuple([Type::String])).is_err());
+    assert!(
+        Value::Tuple(vec![])
+            .conforms(&Type::tuple([Type::String]))
+            .is_err()
+    );
     assert!(Value::string("x").conforms(&Type::Dynamic).is_ok());
 }
 
@@ -501,9 +688,11 @@ fn arb_type_no_dynamic(depth: u32) -> BoxedStrategy<Type> {
             proptest::collection::vec(inner.clone(), 0..3).prop_map(Type::Tuple),
             proptest::collection::btree_map("[a-z_]{1,6}", inner, 0..4).prop_flat_map(|attrs| {
                 let names: Vec<String> = attrs.keys().cloned().collect();
-                proptest::sample::subsequence(names.clone(), 0..=names.len()).prop_map(move |opt| Type::Object {
-                    attrs: attrs.clone(),
-                    optional: opt.into_iter().collect::<BTreeSet<_>>(),
+                proptest::sample::subsequence(names.clone(), 0..=names.len()).prop_map(move |opt| {
+                    Type::Object {
+                        attrs: attrs.clone(),
+                        optional: opt.into_iter().collect::<BTreeSet<_>>(),
+                    }
                 })
             }),
         ]
@@ -512,15 +701,24 @@ fn arb_type_no_dynamic(depth: u32) -> BoxedStrategy<Type> {
 }
 
 fn arb_type() -> BoxedStrategy<Type> {
-    let leaf = prop_oneof![Just(Type::Bool), Just(Type::Number), Just(Type::String), Just(Type::Dynamic)];
+    let leaf = prop_oneof![
+        Just(Type::Bool),
+        Just(Type::Number),
+        Just(Type::String),
+        Just(Type::Dynamic)
+    ];
     leaf.prop_recursive(3, 16, 4, |inner| {
         prop_oneof![
             inner.clone().prop_map(Type::list),
             inner.clone().prop_map(Type::set),
             inner.clone().prop_map(Type::map),
             proptest::collection::vec(inner.clone(), 0..3).prop_map(Type::Tuple),
-            proptest::collection::btree_map("[a-z_]{1,6}", inner, 0..4)
-                .prop_map(|attrs| Type::Object { attrs, optional: BTreeSet::new() }),
+            proptest::collection::btree_map("[a-z_]{1,6}", inner, 0..4).prop_map(|attrs| {
+                Type::Object {
+                    attrs,
+                    optional: BTreeSet::new(),
+                }
+            }),
         ]
     })
     .boxed()
@@ -570,12 +768,23 @@ fn arb_known(ty: &Type, unknowns: bool) -> BoxedStrategy<Value> {
         Type::Bool => any::<bool>().prop_map(Value::Bool).boxed(),
         Type::Number => arb_number().prop_map(Value::Number).boxed(),
         Type::String => any::<String>().prop_map(Value::String).boxed(),
-        Type::List(et) => proptest::collection::vec(arb_value(et, unknowns), 0..4).prop_map(Value::List).boxed(),
-        Type::Set(et) => proptest::collection::vec(arb_value(et, unknowns), 0..4).prop_map(Value::Set).boxed(),
+        Type::List(et) => proptest::collection::vec(arb_value(et, unknowns), 0..4)
+            .prop_map(Value::List)
+            .boxed(),
+        Type::Set(et) => proptest::collection::vec(arb_value(et, unknowns), 0..4)
+            .prop_map(Value::Set)
+            .boxed(),
         Type::Map(et) => {
-            proptest::collection::btree_map(any::<String>(), arb_value(et, unknowns), 0..4).prop_map(Value::Map).boxed()
+            proptest::collection::btree_map(any::<String>(), arb_value(et, unknowns), 0..4)
+                .prop_map(Value::Map)
+                .boxed()
         }
-        Type::Tuple(ets) => ets.iter().map(|t| arb_value(t, unknowns)).collect::<Vec<_>>().prop_map(Value::Tuple).boxed(),
+        Type::Tuple(ets) => ets
+            .iter()
+            .map(|t| arb_value(t, unknowns))
+            .collect::<Vec<_>>()
+            .prop_map(Value::Tuple)
+            .boxed(),
         Type::Object { attrs, .. } => attrs
             .iter()
             .map(|(k, t)| (Just(k.clone()), arb_value(t, unknowns)))
@@ -584,7 +793,8 @@ fn arb_known(ty: &Type, unknowns: bool) -> BoxedStrategy<Value> {
             .boxed(),
         Type::Dynamic => arb_type_no_dynamic(2)
             .prop_flat_map(move |t| {
-                arb_value(&t, unknowns).prop_map(move |v| Value::Dynamic(Box::new(t.clone()), Box::new(v)))
+                arb_value(&t, unknowns)
+                    .prop_map(move |v| Value::Dynamic(Box::new(t.clone()), Box::new(v)))
             })
             .boxed(),
     }
@@ -666,7 +876,10 @@ fn fuzz_types() -> Vec<Type> {
                 ("name", Type::String),
                 ("count", Type::Number),
                 ("tags", Type::set(Type::String)),
-                ("gpus", Type::list(Type::object([("model", Type::String), ("n", Type::Number)]))),
+                (
+                    "gpus",
+                    Type::list(Type::object([("model", Type::String), ("n", Type::Number)])),
+                ),
                 ("extra", Type::Dynamic),
                 ("pair", Type::tuple([Type::Bool, Type::Number])),
             ],
@@ -687,7 +900,11 @@ fn random_bytes_do_not_panic_and_round_trip() {
         let bytes: Vec<u8> = (0..len)
             .map(|_| {
                 let r = rng.next();
-                if i % 2 == 0 { r as u8 } else { alphabet[(r % alphabet.len() as u64) as usize] }
+                if i % 2 == 0 {
+                    r as u8
+                } else {
+                    alphabet[(r % alphabet.len() as u64) as usize]
+                }
             })
             .collect();
         for ty in &types {
