@@ -4,6 +4,9 @@
 //! a 404 just after create, asynchronous delete, transient 5xx).
 
 pub mod client;
+pub mod nodegroup;
+pub mod nodegroup_writer;
+pub mod vm;
 
 pub use client::{ApiGeneration, CozyClient, CozyError, Discovery};
 

@@ -1,6 +1,9 @@
 //! The resources and data sources of the provider, registered in one list.
 
 pub mod common;
+pub mod gpu_types;
+pub mod instance_types;
+pub mod gpu_vm;
 
 use std::sync::Arc;
 
@@ -8,11 +11,14 @@ use crate::plugin::framework::{DataSource, Resource};
 use crate::provider::SharedSession;
 
 /// All resource types.
-pub fn all(_session: &SharedSession) -> Vec<Arc<dyn Resource>> {
-    vec![]
+pub fn all(session: &SharedSession) -> Vec<Arc<dyn Resource>> {
+    vec![Arc::new(gpu_vm::GpuVm::new(session.clone()))]
 }
 
 /// All data sources.
-pub fn data_sources(_session: &SharedSession) -> Vec<Arc<dyn DataSource>> {
-    vec![]
+pub fn data_sources(session: &SharedSession) -> Vec<Arc<dyn DataSource>> {
+    vec![
+        gpu_types::GpuTypes::new(session),
+        instance_types::InstanceTypes::new(session),
+    ]
 }
