@@ -44,7 +44,7 @@ install: build
 
 ## test: everything, against the real Terraform CLI and the local test bed.
 test: tools testbed-build
-	TF_ACC_TERRAFORM_PATH="$(TERRAFORM)" $(CARGO) test --all-targets
+	TF_ACC_TERRAFORM_PATH="$(TERRAFORM)" $(CARGO) test --lib --bins --tests -- --test-threads=3
 	$(MAKE) testbed-test
 
 test-unit:
@@ -63,7 +63,7 @@ lint:
 	$(CARGO) clippy --all-targets -- -D warnings
 
 ## demo: start the test bed, apply examples/vm-gpu against it, show the result.
-demo: tools build-debug testbed-up
+demo: tools build-debug testbed-build
 	TERRAFORM="$(TERRAFORM)" ./scripts/demo.sh
 
 demo-down: testbed-down

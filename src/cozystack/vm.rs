@@ -110,16 +110,47 @@ pub fn disk_name(vm_name: &str) -> String {
     vm_name.to_string()
 }
 
+/// The label on every object this provider creates.
+pub const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "terraform-provider-hikube");
+
+/// Annotation keeping the GPU names as the user wrote them (`L40S`), so that
+/// an import reports the user's spelling rather than the resource name.
+pub const GPU_SPELLING: &str = "hikube.terraform.io/gpu-names";
+
 fn meta(name: &str, namespace: &str, marker: Option<(&str, &str)>) -> Json {
     let mut m = json!({
         "name": name,
         "namespace": namespace,
-        "labels": {"app.kubernetes.io/managed-by": "terraform-provider-hikube"},
+        "labels": { MANAGED_BY.0: MANAGED_BY.1 },
     });
     if let Some((k, v)) = marker {
         m["annotations"] = json!({ k: v });
     }
     m
+}
+
+/// Record the user's GPU spellings on an object (create or patch body).
+pub fn annotate_gpu_spelling(obj: &mut Json, user_names: &[String]) {
+    let text = serde_json::to_string(user_names).expect("strings serialize");
+    if !obj["metadata"].is_object() {
+        obj["metadata"] = json!({});
+    }
+    if !obj["metadata"]["annotations"].is_object() {
+        obj["metadata"]["annotations"] = json!({});
+    }
+    obj["metadata"]["annotations"][GPU_SPELLING] = json!(text);
+}
+
+/// The user's GPU spellings recorded on an object, if any.
+pub fn gpu_spelling(obj: &Json) -> Option<Vec<String>> {
+    obj["metadata"]["annotations"][GPU_SPELLING]
+        .as_str()
+        .and_then(|s| serde_json::from_str(s).ok())
+}
+
+/// Whether an object carries our managed-by label.
+pub fn is_ours(obj: &Json) -> bool {
+    obj["metadata"]["labels"][MANAGED_BY.0] == MANAGED_BY.1
 }
 
 fn common_spec(s: &VmSpec) -> Map<String, Json> {

@@ -29,6 +29,10 @@ pub fn plan(schema: &Schema, req: &PlanRequest) -> Plan {
         false,
     );
     let changed = !creating && first != req.prior_state;
+    if changed && let (Value::Object(a), Value::Object(b)) = (&first, &req.prior_state) {
+        let differing: Vec<&String> = a.keys().filter(|k| a.get(*k) != b.get(*k)).collect();
+        tracing::debug!(?differing, "planned change");
+    }
     let planned_state = if changed {
         plan_block(
             &schema.block,
@@ -85,7 +89,7 @@ fn plan_attr(a: &Attribute, prior: &Value, config: &Value, proposed: &Value, cre
         if let Some(d) = &a.default {
             return d.clone();
         }
-        if creating || prior.is_null() && !a.use_state_for_unknown {
+        if creating {
             return Value::unknown();
         }
         if a.use_state_for_unknown {

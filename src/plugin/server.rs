@@ -176,6 +176,7 @@ fn pb_path(p: &AttrPath) -> pb::AttributePath {
 
 fn pb_diags(d: &Diagnostics) -> Vec<pb::Diagnostic> {
     d.iter()
+        .inspect(|d| log_diagnostic(d))
         .map(|d| pb::Diagnostic {
             severity: match d.severity {
                 Severity::Error => pb::diagnostic::Severity::Error as i32,
@@ -186,6 +187,30 @@ fn pb_diags(d: &Diagnostics) -> Vec<pb::Diagnostic> {
             attribute: d.attribute.as_ref().map(pb_path),
         })
         .collect()
+}
+
+/// Log a diagnostic the way terraform-plugin-go does ("Response contains
+/// error diagnostic", with `diagnostic_*` fields), so that `TF_LOG_PROVIDER`
+/// shows the attribute path Terraform's own output cannot always point at
+/// (nested attributes).
+fn log_diagnostic(d: &Diagnostic) {
+    let attribute = d.attribute.as_ref().map(|a| a.to_string()).unwrap_or_default();
+    match d.severity {
+        Severity::Error => tracing::error!(
+            diagnostic_severity = "ERROR",
+            diagnostic_summary = %d.summary,
+            diagnostic_detail = %d.detail,
+            diagnostic_attribute = %attribute,
+            "Response contains error diagnostic"
+        ),
+        Severity::Warning => tracing::warn!(
+            diagnostic_severity = "WARNING",
+            diagnostic_summary = %d.summary,
+            diagnostic_detail = %d.detail,
+            diagnostic_attribute = %attribute,
+            "Response contains warning diagnostic"
+        ),
+    }
 }
 
 fn pb_deferred(r: Option<DeferredReason>) -> Option<pb::Deferred> {

@@ -253,46 +253,67 @@ fn available_from(item: &Json) -> Option<u32> {
         .and_then(|n| n.parse().ok())
 }
 
+/// The GPUs listed by an `options/gpu` object.
+pub fn parse_gpu_options(obj: &Json) -> Vec<OfferedGpu> {
+    option_items(obj)
+        .iter()
+        .filter_map(|i| {
+            i["name"].as_str().map(|n| OfferedGpu {
+                resource_name: n.to_string(),
+                available: available_from(i),
+            })
+        })
+        .collect()
+}
+
+/// The instance types listed by an `options/instancetype` object. A type
+/// the built-in table knows to carry a GPU (gn1) keeps it: the option item
+/// does not say.
+pub fn parse_instancetype_options(obj: &Json) -> Vec<InstanceType> {
+    let builtin = catalog::InstanceCatalog::builtin();
+    option_items(obj)
+        .iter()
+        .filter_map(|i| {
+            let name = i["name"].as_str()?;
+            let vcpu = i["cpu"].as_u64().or_else(|| i["cpu"].as_str().and_then(|s| s.parse().ok()))? as u32;
+            let memory = i["memory"].as_str().and_then(|m| catalog::Quantity::parse(m).ok())?.bytes()?;
+            let mut t = InstanceType::new(name, vcpu, memory);
+            t.gpu = builtin.get(name).and_then(|b| b.gpu.clone());
+            Some(t)
+        })
+        .collect()
+}
+
+fn options_path(namespace: &str, name: &str) -> String {
+    format!("/apis/{CORE_GROUP_VERSION}/namespaces/{namespace}/options/{name}")
+}
+
+/// The GPUs the cluster advertises (`options/gpu`); `Ok(None)` when the
+/// cluster does not serve the list (404: Cozystack before v1.5).
+pub async fn read_gpu_options(client: &CozyClient, namespace: &str) -> Result<Option<Vec<OfferedGpu>>, CozyError> {
+    Ok(client.get_opt(&options_path(namespace, "gpu")).await?.map(|o| parse_gpu_options(&o)))
+}
+
+/// The cluster's instance types (`options/instancetype`); `Ok(None)` when
+/// the cluster does not serve the list.
+pub async fn read_instancetype_options(client: &CozyClient, namespace: &str) -> Result<Option<Vec<InstanceType>>, CozyError> {
+    Ok(client
+        .get_opt(&options_path(namespace, "instancetype"))
+        .await?
+        .map(|o| parse_instancetype_options(&o)))
+}
+
 /// Fetch the cluster's offers for a namespace (no error: a cluster that
 /// does not serve the options simply offers no information).
 pub async fn cluster_offers(client: &CozyClient, namespace: &str) -> ClusterOffers {
-    let base = format!("/apis/{CORE_GROUP_VERSION}/namespaces/{namespace}/options");
-    let gpus = match client.get_opt(&format!("{base}/gpu")).await {
-        Ok(Some(obj)) => Some(
-            option_items(&obj)
-                .iter()
-                .filter_map(|i| {
-                    i["name"].as_str().map(|n| OfferedGpu {
-                        resource_name: n.to_string(),
-                        available: available_from(i),
-                    })
-                })
-                .collect(),
-        ),
-        Ok(None) => None,
-        Err(e) => {
-            tracing::debug!(error = %e, "options/gpu not available");
-            None
-        }
-    };
-    let instance_types = match client.get_opt(&format!("{base}/instancetype")).await {
-        Ok(Some(obj)) => Some(
-            option_items(&obj)
-                .iter()
-                .filter_map(|i| {
-                    let name = i["name"].as_str()?;
-                    let vcpu = i["cpu"].as_u64().or_else(|| i["cpu"].as_str().and_then(|s| s.parse().ok()))? as u32;
-                    let memory = i["memory"].as_str().and_then(|m| catalog::Quantity::parse(m).ok())?.bytes()?;
-                    Some(InstanceType::new(name, vcpu, memory))
-                })
-                .collect(),
-        ),
-        Ok(None) => None,
-        Err(e) => {
-            tracing::debug!(error = %e, "options/instancetype not available");
-            None
-        }
-    };
+    let gpus = read_gpu_options(client, namespace).await.unwrap_or_else(|e| {
+        tracing::debug!(error = %e, "options/gpu not available");
+        None
+    });
+    let instance_types = read_instancetype_options(client, namespace).await.unwrap_or_else(|e| {
+        tracing::debug!(error = %e, "options/instancetype not available");
+        None
+    });
     ClusterOffers { gpus, instance_types }
 }
 
@@ -342,6 +363,18 @@ mod tests {
         let items = option_items(&o);
         assert_eq!(items.len(), 1);
         assert_eq!(available_from(&items[0]), Some(3));
+    }
+
+    #[test]
+    fn instancetype_options_keep_the_builtin_gpu() {
+        let o = serde_json::json!({"spec": {"items": [
+            {"name": "gn1.xlarge", "cpu": 4, "memory": "16Gi"},
+            {"name": "u1.large", "cpu": "2", "memory": "8Gi"},
+            {"name": "broken", "cpu": 2, "memory": "lots"}]}});
+        let t = parse_instancetype_options(&o);
+        assert_eq!(t.len(), 2);
+        assert_eq!(t[0].gpu.as_deref(), Some(catalog::instancetype::GN1_GPU));
+        assert_eq!((t[1].name.as_str(), t[1].vcpu, t[1].gpu.as_deref()), ("u1.large", 2, None));
     }
 
     #[test]

@@ -275,6 +275,8 @@ fn validate_config(config: &Value) -> Diagnostics {
 /// Everything create/update need, taken from the planned state and config.
 struct Desired {
     namespace: String,
+    /// GPU names as written in the configuration.
+    user_gpus: Vec<String>,
     name: String,
     spec: VmSpec,
     wait: bool,
@@ -336,6 +338,7 @@ async fn desired(session: &Session, client: &CozyClient, planned: &Value, config
         cloud_init_seed: opt_string(planned.get("cloud_init_seed")),
     };
     Ok(Desired {
+        user_gpus: common::gpu_names(planned.get("gpus")),
         namespace,
         name,
         spec,
@@ -347,6 +350,8 @@ async fn desired(session: &Session, client: &CozyClient, planned: &Value, config
 /// Observed state of a VM in the API.
 struct Observed {
     generation: ApiGeneration,
+    /// GPU spellings recorded at the last write.
+    gpu_spelling: Option<Vec<String>>,
     spec: VmSpec,
     readiness: common::Readiness,
     external_ip: Option<String>,
@@ -379,6 +384,7 @@ async fn observe(client: &CozyClient, g: ApiGeneration, namespace: &str, name: &
     Ok(Some(Observed {
         generation: g,
         readiness: common::readiness(&obj),
+        gpu_spelling: vm::gpu_spelling(&obj),
         spec,
         external_ip,
     }))
@@ -403,7 +409,12 @@ fn same_quantity_text(prior: &Value, api: &Option<String>) -> Value {
 /// (GPU names, quantities) and leaving null what the user does not manage.
 fn state_from(prior: &Value, namespace: &str, name: &str, o: &Observed) -> Value {
     let s = &o.spec;
-    let prior_gpus = common::gpu_names(prior.get("gpus"));
+    let mut prior_gpus = common::gpu_names(prior.get("gpus"));
+    if prior_gpus.is_empty()
+        && let Some(spelling) = &o.gpu_spelling
+    {
+        prior_gpus = spelling.clone();
+    }
     let gpus: Vec<String> = s
         .gpus
         .iter()
@@ -635,14 +646,19 @@ impl Resource for GpuVm {
             let disk = vm::vm_disk(&d.name, &d.namespace, &d.spec, mark);
             match client.create(&CozyClient::app_path(vm::VM_DISKS, &d.namespace, ""), &disk).await {
                 Ok(_) => created_any = true,
-                Err(e @ CozyError::AlreadyExists { .. }) => return StateResult::failed(already(&e).into()),
+                Err(e @ CozyError::AlreadyExists { .. }) => match adopt_leftover_disk(client, &d).await {
+                    Ok(true) => created_any = true,
+                    Ok(false) => return StateResult::failed(already(&e).into()),
+                    Err(e) => return StateResult::failed(api_error("Failed to adopt the VM's disk", &e)),
+                },
                 Err(e) => return StateResult::failed(api_error("Failed to create the VM's disk", &e)),
             }
         }
-        let obj = match g {
+        let mut obj = match g {
             ApiGeneration::V0 => vm::virtual_machine(&d.name, &d.namespace, &d.spec, mark),
             ApiGeneration::V1 => vm::vm_instance(&d.name, &d.namespace, &d.spec, mark),
         };
+        vm::annotate_gpu_spelling(&mut obj, &d.user_gpus);
         let path = CozyClient::app_path(vm::vm_plural(g), &d.namespace, &d.name);
         if let Err(e) = client.create(&CozyClient::app_path(vm::vm_plural(g), &d.namespace, ""), &obj).await {
             let mut diags = match &e {
@@ -725,6 +741,7 @@ impl Resource for GpuVm {
         }
         let path = CozyClient::app_path(vm::vm_plural(g), &d.namespace, &d.name);
         let mut patch = vm::vm_spec_patch(g, &spec);
+        vm::annotate_gpu_spelling(&mut patch, &d.user_gpus);
         if config.get("cloud_init").is_null() && spec.cloud_init.is_none() && !prior.get("cloud_init_wo_version").is_null() {
             // Keep the write-only value in place.
             if let Some(m) = patch["spec"].as_object_mut() {
@@ -847,6 +864,32 @@ impl Resource for GpuVm {
             Err(e) => StateResult::failed(api_error("Failed to read the VM", &e)),
         }
     }
+}
+
+/// On v1, a `VMDisk` of this name may be left over from a VM of ours whose
+/// `VMInstance` was deleted out of band. Take it over when it carries our
+/// label, boots the same image, uses the same storage class and no
+/// `VMInstance` exists; grow it if needed. `Ok(false)`: not ours to take.
+async fn adopt_leftover_disk(client: &CozyClient, d: &Desired) -> Result<bool, CozyError> {
+    let dpath = CozyClient::app_path(vm::VM_DISKS, &d.namespace, &vm::disk_name(&d.name));
+    let ipath = CozyClient::app_path(vm::VM_INSTANCES, &d.namespace, &d.name);
+    let Some(disk) = client.get_opt(&dpath).await? else { return Ok(false) };
+    if !vm::is_ours(&disk) || disk["metadata"]["deletionTimestamp"].is_string() || client.get_opt(&ipath).await?.is_some() {
+        return Ok(false);
+    }
+    let have = vm::parse_vm(ApiGeneration::V1, &serde_json::json!({}), Some(&disk)).disk;
+    let want_image = d.spec.disk.image.clone().unwrap_or_else(|| vm::DEFAULT_IMAGE.into());
+    let want_class = d.spec.disk.storage_class.clone().unwrap_or_else(|| vm::DEFAULT_STORAGE_CLASS.into());
+    if have.image.as_deref() != Some(want_image.as_str()) || have.storage_class.as_deref() != Some(want_class.as_str()) {
+        return Ok(false);
+    }
+    if let Some(size) = &d.spec.disk.size
+        && have.size.as_deref() != Some(size.as_str())
+    {
+        client.merge_patch(&dpath, &serde_json::json!({"spec": {"storage": size}})).await?;
+    }
+    tracing::info!(namespace = %d.namespace, name = %d.name, "adopting the VM's own leftover disk");
+    Ok(true)
 }
 
 impl GpuVm {
@@ -1039,6 +1082,7 @@ mod tests {
             },
             readiness: common::Readiness::default(),
             external_ip: None,
+            gpu_spelling: None,
         };
         let s = state_from(&prior, "tenant-root", "ai", &o);
         assert_eq!(s.get("gpus").as_list().unwrap()[0].get("name"), &Value::string("nvidia.com/A100"));

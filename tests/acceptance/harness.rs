@@ -154,6 +154,13 @@ impl Target {
             .unwrap_or_default()
     }
 
+    /// Forget the requests seen so far (test bed only).
+    pub fn clear_requests(&self) {
+        if let Some(url) = &self.admin_url {
+            http(&format!("{url}/requests"), "DELETE", None);
+        }
+    }
+
     /// Write requests (anything but GET/LIST/WATCH) whose path contains `needle`.
     pub fn writes_to(&self, needle: &str) -> Vec<(String, String)> {
         self.requests()
@@ -171,8 +178,15 @@ impl Target {
 
     /// `kubectl get -o json` equivalent through the admin-free API: uses
     /// the provider-independent HTTP client below.
+    /// (Cozystack may answer 404 once right after a create: retried.)
     pub fn get(&self, path: &str) -> Option<Json> {
-        kube_request(self, "GET", path, None)
+        for _ in 0..3 {
+            if let Some(v) = kube_request(self, "GET", path, None) {
+                return Some(v);
+            }
+            std::thread::sleep(Duration::from_millis(150));
+        }
+        None
     }
 
     /// Send a raw request to the API (for out-of-band changes).
@@ -299,9 +313,14 @@ impl Run {
 
     /// Diagnostics from `-json` output: (severity, summary, detail, attribute path text).
     pub fn diagnostics(&self) -> Vec<JsonDiag> {
-        self.stdout
-            .lines()
-            .filter_map(|l| serde_json::from_str::<Json>(l).ok())
+        // `validate -json` prints one document with a `diagnostics` array;
+        // `plan -json` and `apply -json` print one JSON message per line.
+        let items: Vec<Json> = match serde_json::from_str::<Json>(&self.stdout) {
+            Ok(doc) if doc["diagnostics"].is_array() => doc["diagnostics"].as_array().cloned().unwrap_or_default(),
+            _ => self.stdout.lines().filter_map(|l| serde_json::from_str::<Json>(l).ok()).collect(),
+        };
+        items
+            .into_iter()
             .filter_map(|v| {
                 let d = if v["type"] == "diagnostic" { v["diagnostic"].clone() } else if v.get("severity").is_some() { v } else { return None };
                 Some(JsonDiag {
@@ -359,6 +378,22 @@ impl Workdir {
             t.namespace
         );
         Self::new(&main)
+    }
+
+    /// A working directory holding a copy of `examples/<name>/*.tf`, with
+    /// the provider configured from the environment for `target`.
+    pub fn from_example(t: &Target, name: &str) -> Self {
+        let w = Self::new("");
+        std::fs::remove_file(w.dir.path().join("main.tf")).unwrap();
+        let src = repo_root().join("examples").join(name);
+        for e in std::fs::read_dir(&src).unwrap() {
+            let p = e.unwrap().path();
+            if p.extension().is_some_and(|x| x == "tf") {
+                std::fs::copy(&p, w.dir.path().join(p.file_name().unwrap())).unwrap();
+            }
+        }
+        w.env("HIKUBE_KUBECONFIG", &t.kubeconfig.display().to_string())
+            .env("HIKUBE_NAMESPACE", &t.namespace)
     }
 
     /// Replace main.tf.
