@@ -46,7 +46,10 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 fn main() {
     let bin = binary();
     let pem = client_pem();
-    let runs: usize = std::env::var("BENCH_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(30);
+    let runs: usize = std::env::var("BENCH_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(30);
     let mut times = Vec::new();
     let mut hwm = Vec::new();
     for _ in 0..runs {
@@ -60,7 +63,9 @@ fn main() {
             .spawn()
             .expect("start provider");
         let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
         times.push(start.elapsed());
         assert!(line.starts_with("1|6|"), "handshake: {line}");
         std::thread::sleep(Duration::from_millis(50));
@@ -102,8 +107,17 @@ fn main() {
                 Value::object([
                     ("name", Value::string(format!("vm-{i}"))),
                     ("instance_type", Value::string("u1.2xlarge")),
-                    ("gpus", Value::List(vec![Value::object([("name", Value::string("nvidia.com/A100"))])])),
-                    ("external_ports", Value::List(vec![Value::number_i64(22), Value::number_i64(8888)])),
+                    (
+                        "gpus",
+                        Value::List(vec![Value::object([(
+                            "name",
+                            Value::string("nvidia.com/A100"),
+                        )])]),
+                    ),
+                    (
+                        "external_ports",
+                        Value::List(vec![Value::number_i64(22), Value::number_i64(8888)]),
+                    ),
                     ("running", Value::Bool(true)),
                 ])
             })

@@ -34,7 +34,10 @@ fn main() -> ExitCode {
         }
     }
     logging::init_logging();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("failed to start the async runtime: {e}");

@@ -31,8 +31,12 @@ struct ClientIdentity {
 fn go_plugin_style_cert() -> ClientIdentity {
     let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P521_SHA512).unwrap();
     let mut params = rcgen::CertificateParams::new(vec!["localhost".into()]).unwrap();
-    params.distinguished_name.push(rcgen::DnType::CommonName, "localhost");
-    params.distinguished_name.push(rcgen::DnType::OrganizationName, "HashiCorp");
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "localhost");
+    params
+        .distinguished_name
+        .push(rcgen::DnType::OrganizationName, "HashiCorp");
     params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
     params.key_usages = vec![
         rcgen::KeyUsagePurpose::DigitalSignature,
@@ -78,7 +82,9 @@ fn start(envs: &[(&str, &str)]) -> Plugin {
     }
     let mut child = cmd.spawn().expect("start provider");
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
     let parts: Vec<&str> = line.trim_end().split('|').collect();
     assert_eq!(parts.len(), 6, "handshake line {line:?}");
     assert_eq!(parts[0], "1", "core protocol version");
@@ -88,7 +94,9 @@ fn start(envs: &[(&str, &str)]) -> Plugin {
         None
     } else {
         Some(CertificateDer::from(
-            base64::engine::general_purpose::STANDARD_NO_PAD.decode(parts[5]).expect("raw std base64"),
+            base64::engine::general_purpose::STANDARD_NO_PAD
+                .decode(parts[5])
+                .expect("raw std base64"),
         ))
     };
     Plugin {
@@ -118,7 +126,10 @@ fn start_tls(cert: &ClientIdentity, extra: &[(&str, &str)]) -> Plugin {
 
 /// Trusts exactly the certificate from the handshake line, as go-plugin does.
 #[derive(Debug)]
-struct PinnedServer(CertificateDer<'static>, rustls::crypto::WebPkiSupportedAlgorithms);
+struct PinnedServer(
+    CertificateDer<'static>,
+    rustls::crypto::WebPkiSupportedAlgorithms,
+);
 
 impl ServerCertVerifier for PinnedServer {
     fn verify_server_cert(
@@ -132,13 +143,25 @@ impl ServerCertVerifier for PinnedServer {
         if end_entity.as_ref() == self.0.as_ref() {
             Ok(ServerCertVerified::assertion())
         } else {
-            Err(rustls::Error::General("not the announced server certificate".into()))
+            Err(rustls::Error::General(
+                "not the announced server certificate".into(),
+            ))
         }
     }
-    fn verify_tls12_signature(&self, m: &[u8], c: &CertificateDer<'_>, d: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, rustls::Error> {
+    fn verify_tls12_signature(
+        &self,
+        m: &[u8],
+        c: &CertificateDer<'_>,
+        d: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
         rustls::crypto::verify_tls12_signature(m, c, d, &self.1)
     }
-    fn verify_tls13_signature(&self, m: &[u8], c: &CertificateDer<'_>, d: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, rustls::Error> {
+    fn verify_tls13_signature(
+        &self,
+        m: &[u8],
+        c: &CertificateDer<'_>,
+        d: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
         rustls::crypto::verify_tls13_signature(m, c, d, &self.1)
     }
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
@@ -159,7 +182,10 @@ async fn dial(network: &str, addr: &str) -> std::io::Result<Box<dyn Io>> {
 
 /// Connect as Terraform does; `client` is the certificate to present (None:
 /// present none).
-async fn connect(p: &Plugin, client: Option<&ClientIdentity>) -> Result<Channel, tonic::transport::Error> {
+async fn connect(
+    p: &Plugin,
+    client: Option<&ClientIdentity>,
+) -> Result<Channel, tonic::transport::Error> {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let verifier = Arc::new(PinnedServer(
         p.server_cert.clone().expect("server cert"),
@@ -186,7 +212,9 @@ async fn connect(p: &Plugin, client: Option<&ClientIdentity>) -> Result<Channel,
             let (connector, network, addr) = (connector.clone(), network.clone(), addr.clone());
             async move {
                 let io = dial(&network, &addr).await?;
-                let tls = connector.connect(ServerName::try_from("localhost").unwrap(), io).await?;
+                let tls = connector
+                    .connect(ServerName::try_from("localhost").unwrap(), io)
+                    .await?;
                 Ok::<_, std::io::Error>(TokioIo::new(tls))
             }
         }))
@@ -208,7 +236,9 @@ async fn connect_plaintext(p: &Plugin) -> Result<Channel, tonic::transport::Erro
 async fn health(ch: Channel) -> Result<i32, tonic::Status> {
     let mut c = tonic_health::pb::health_client::HealthClient::new(ch);
     let r = c
-        .check(tonic_health::pb::HealthCheckRequest { service: "plugin".into() })
+        .check(tonic_health::pb::HealthCheckRequest {
+            service: "plugin".into(),
+        })
         .await?;
     Ok(r.into_inner().status)
 }
@@ -226,7 +256,10 @@ fn wait_exit(p: &mut Plugin, within: Duration) -> Option<std::process::ExitStatu
 
 #[test]
 fn run_by_hand_it_explains_itself_and_exits_non_zero() {
-    let out = Command::new(BIN).env_remove("TF_PLUGIN_MAGIC_COOKIE").output().unwrap();
+    let out = Command::new(BIN)
+        .env_remove("TF_PLUGIN_MAGIC_COOKIE")
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("plugin for Terraform"), "stderr: {err}");
@@ -235,7 +268,10 @@ fn run_by_hand_it_explains_itself_and_exits_non_zero() {
 
 #[test]
 fn wrong_cookie_is_refused() {
-    let out = Command::new(BIN).env("TF_PLUGIN_MAGIC_COOKIE", "nope").output().unwrap();
+    let out = Command::new(BIN)
+        .env("TF_PLUGIN_MAGIC_COOKIE", "nope")
+        .output()
+        .unwrap();
     assert!(!out.status.success());
 }
 
@@ -255,8 +291,13 @@ async fn mtls_with_terraform_certificate_serves_health_schema_and_shutdown() {
     let cert = go_plugin_style_cert();
     let mut p = start_tls(&cert, &[]);
     assert_eq!(p.network, "unix");
-    let ch = connect(&p, Some(&cert)).await.expect("mTLS connection with the announced certificate");
-    assert_eq!(health(ch.clone()).await.unwrap(), tonic_health::pb::health_check_response::ServingStatus::Serving as i32);
+    let ch = connect(&p, Some(&cert))
+        .await
+        .expect("mTLS connection with the announced certificate");
+    assert_eq!(
+        health(ch.clone()).await.unwrap(),
+        tonic_health::pb::health_check_response::ServingStatus::Serving as i32
+    );
 
     let mut provider = pb::provider_client::ProviderClient::new(ch.clone());
     let schema = provider
@@ -264,11 +305,33 @@ async fn mtls_with_terraform_certificate_serves_health_schema_and_shutdown() {
         .await
         .unwrap()
         .into_inner();
-    let attrs: Vec<String> = schema.provider.unwrap().block.unwrap().attributes.into_iter().map(|a| a.name).collect();
-    for want in ["kubeconfig_path", "namespace", "host", "token", "insecure", "request_timeout"] {
-        assert!(attrs.contains(&want.to_string()), "missing {want} in {attrs:?}");
+    let attrs: Vec<String> = schema
+        .provider
+        .unwrap()
+        .block
+        .unwrap()
+        .attributes
+        .into_iter()
+        .map(|a| a.name)
+        .collect();
+    for want in [
+        "kubeconfig_path",
+        "namespace",
+        "host",
+        "token",
+        "insecure",
+        "request_timeout",
+    ] {
+        assert!(
+            attrs.contains(&want.to_string()),
+            "missing {want} in {attrs:?}"
+        );
     }
-    let funcs = provider.get_functions(pb::get_functions::Request {}).await.unwrap().into_inner();
+    let funcs = provider
+        .get_functions(pb::get_functions::Request {})
+        .await
+        .unwrap()
+        .into_inner();
     assert!(funcs.functions.is_empty() && funcs.diagnostics.is_empty());
     let unimpl = provider
         .call_function(pb::call_function::Request::default())
@@ -277,7 +340,11 @@ async fn mtls_with_terraform_certificate_serves_health_schema_and_shutdown() {
     assert_eq!(unimpl.code(), tonic::Code::Unimplemented);
 
     // StopProvider cancels work but the server keeps serving.
-    let stop = provider.stop_provider(pb::stop_provider::Request {}).await.unwrap().into_inner();
+    let stop = provider
+        .stop_provider(pb::stop_provider::Request {})
+        .await
+        .unwrap()
+        .into_inner();
     assert!(stop.error.is_empty());
     assert!(health(ch.clone()).await.is_ok());
 
@@ -297,7 +364,10 @@ async fn a_different_client_certificate_is_refused() {
         Err(_) => true,
         Ok(ch) => health(ch).await.is_err(),
     };
-    assert!(refused, "a certificate other than PLUGIN_CLIENT_CERT must be refused");
+    assert!(
+        refused,
+        "a certificate other than PLUGIN_CLIENT_CERT must be refused"
+    );
     // The server survives refused clients.
     let ch = connect(&p, Some(&cert)).await.unwrap();
     assert!(health(ch).await.is_ok());
@@ -328,7 +398,14 @@ async fn plaintext_is_refused_when_tls_is_on() {
 #[tokio::test]
 async fn tcp_listener_stays_within_the_allowed_port_range() {
     let cert = go_plugin_style_cert();
-    let p = start_tls(&cert, &[("HIKUBE_PLUGIN_TCP", "1"), ("PLUGIN_MIN_PORT", "23100"), ("PLUGIN_MAX_PORT", "23199")]);
+    let p = start_tls(
+        &cert,
+        &[
+            ("HIKUBE_PLUGIN_TCP", "1"),
+            ("PLUGIN_MIN_PORT", "23100"),
+            ("PLUGIN_MAX_PORT", "23199"),
+        ],
+    );
     assert_eq!(p.network, "tcp");
     let port: u16 = p.addr.rsplit(':').next().unwrap().parse().unwrap();
     assert!(p.addr.starts_with("127.0.0.1:"));

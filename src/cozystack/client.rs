@@ -55,7 +55,9 @@ pub enum CozyError {
         source: Box<kube::Error>,
     },
     /// The API group is not served.
-    #[error("the cluster does not serve {APPS_GROUP_VERSION}: is this a Cozystack/Hikube cluster? ({0})")]
+    #[error(
+        "the cluster does not serve {APPS_GROUP_VERSION}: is this a Cozystack/Hikube cluster? ({0})"
+    )]
     NoCozystack(String),
     /// Waiting was interrupted by StopProvider.
     #[error("interrupted (Terraform asked the provider to stop)")]
@@ -71,7 +73,8 @@ impl CozyError {
         match self {
             CozyError::Transport { .. } => true,
             CozyError::Api { code, message, .. } => {
-                matches!(code, 429 | 502 | 503 | 504) || (*code == 500 && !is_already_exists(message) && !is_conflict(message))
+                matches!(code, 429 | 502 | 503 | 504)
+                    || (*code == 500 && !is_already_exists(message) && !is_conflict(message))
                     || (*code == 409 && is_conflict(message))
                     || (*code == 500 && is_conflict(message))
             }
@@ -146,16 +149,24 @@ impl CozyClient {
                 let path = format!("/apis/{APPS_GROUP_VERSION}");
                 let list = match self.send_retry("GET", &path, None, None).await {
                     Ok(v) => v,
-                    Err(e) if e.is_not_found() => return Err(CozyError::NoCozystack("discovery answered 404".into())),
+                    Err(e) if e.is_not_found() => {
+                        return Err(CozyError::NoCozystack("discovery answered 404".into()));
+                    }
                     Err(e) => return Err(e),
                 };
                 let resources: Vec<String> = list["resources"]
                     .as_array()
-                    .map(|a| a.iter().filter_map(|r| r["name"].as_str().map(str::to_string)).collect())
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|r| r["name"].as_str().map(str::to_string))
+                            .collect()
+                    })
                     .unwrap_or_default();
                 let generation = if resources.iter().any(|r| r == "virtualmachines") {
                     ApiGeneration::V0
-                } else if resources.iter().any(|r| r == "vminstances") && resources.iter().any(|r| r == "vmdisks") {
+                } else if resources.iter().any(|r| r == "vminstances")
+                    && resources.iter().any(|r| r == "vmdisks")
+                {
                     ApiGeneration::V1
                 } else {
                     return Err(CozyError::NoCozystack(format!(
@@ -164,7 +175,10 @@ impl CozyClient {
                     )));
                 };
                 tracing::debug!(?generation, "discovered the Cozystack API generation");
-                Ok(Discovery { generation, resources })
+                Ok(Discovery {
+                    generation,
+                    resources,
+                })
             })
             .await
     }
@@ -184,19 +198,36 @@ impl CozyClient {
     }
 
     /// One HTTP request; non-2xx answers become [`CozyError`].
-    pub async fn send(&self, method: &str, path: &str, body: Option<&Json>, content_type: Option<&str>) -> Result<Json, CozyError> {
+    pub async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&Json>,
+        content_type: Option<&str>,
+    ) -> Result<Json, CozyError> {
         let mut req = Request::builder().method(method).uri(path);
         if body.is_some() {
-            req = req.header(http::header::CONTENT_TYPE, content_type.unwrap_or("application/json"));
+            req = req.header(
+                http::header::CONTENT_TYPE,
+                content_type.unwrap_or("application/json"),
+            );
         }
-        let bytes = body.map(|b| serde_json::to_vec(b).expect("JSON serializes")).unwrap_or_default();
-        let req = req.body(bytes).map_err(|e| CozyError::Config(e.to_string()))?;
+        let bytes = body
+            .map(|b| serde_json::to_vec(b).expect("JSON serializes"))
+            .unwrap_or_default();
+        let req = req
+            .body(bytes)
+            .map_err(|e| CozyError::Config(e.to_string()))?;
         tracing::trace!(method, path, "API request");
         match self.kube.request::<Json>(req).await {
             Ok(v) => Ok(v),
             Err(kube::Error::Api(status)) => {
                 let code = status.code;
-                let message = if status.message.is_empty() { status.reason.clone() } else { status.message.clone() };
+                let message = if status.message.is_empty() {
+                    status.reason.clone()
+                } else {
+                    status.message.clone()
+                };
                 tracing::debug!(method, path, code, message = %message, "API error");
                 if code == 404 {
                     Err(CozyError::NotFound(path.to_string()))
@@ -222,7 +253,13 @@ impl CozyClient {
 
     /// A request retried with backoff on transient failures (5xx other
     /// than AlreadyExists, conflicts, connection errors).
-    pub async fn send_retry(&self, method: &str, path: &str, body: Option<&Json>, content_type: Option<&str>) -> Result<Json, CozyError> {
+    pub async fn send_retry(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&Json>,
+        content_type: Option<&str>,
+    ) -> Result<Json, CozyError> {
         let mut attempt = 0;
         loop {
             match self.send(method, path, body, content_type).await {
@@ -265,15 +302,23 @@ impl CozyClient {
     /// create that did happen: before retrying, look for the object, and
     /// if it is there with our marker, take it (no duplicate, no orphan).
     pub async fn create(&self, collection: &str, obj: &Json) -> Result<Json, CozyError> {
-        let name = obj["metadata"]["name"].as_str().unwrap_or_default().to_string();
-        let namespace = obj["metadata"]["namespace"].as_str().unwrap_or_default().to_string();
+        let name = obj["metadata"]["name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let namespace = obj["metadata"]["namespace"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
         let kind = obj["kind"].as_str().unwrap_or_default().to_string();
         let item = format!("{collection}/{name}");
         let mut attempt = 0;
         loop {
             match self.send("POST", collection, Some(obj), None).await {
                 Ok(v) => return Ok(v),
-                Err(CozyError::Api { code, message, .. }) if code == 409 || (code == 500 && is_already_exists(&message)) => {
+                Err(CozyError::Api { code, message, .. })
+                    if code == 409 || (code == 500 && is_already_exists(&message)) =>
+                {
                     // Our own earlier attempt may have landed before a
                     // transient error: recognise it by its marker.
                     if attempt > 0
@@ -282,7 +327,11 @@ impl CozyClient {
                     {
                         return Ok(existing);
                     }
-                    return Err(CozyError::AlreadyExists { kind, namespace, name });
+                    return Err(CozyError::AlreadyExists {
+                        kind,
+                        namespace,
+                        name,
+                    });
                 }
                 Err(e) if e.is_transient() && attempt < RETRIES => {
                     attempt += 1;
@@ -297,7 +346,13 @@ impl CozyClient {
 
     /// JSON merge patch, retried on conflicts and transient errors.
     pub async fn merge_patch(&self, path: &str, patch: &Json) -> Result<Json, CozyError> {
-        self.send_retry("PATCH", path, Some(patch), Some("application/merge-patch+json")).await
+        self.send_retry(
+            "PATCH",
+            path,
+            Some(patch),
+            Some("application/merge-patch+json"),
+        )
+        .await
     }
 
     /// DELETE; an object already gone is success.
@@ -310,7 +365,12 @@ impl CozyClient {
     }
 
     /// Poll until the object is gone (deletion is asynchronous).
-    pub async fn wait_gone(&self, path: &str, timeout: Duration, cancel: &CancellationToken) -> Result<(), CozyError> {
+    pub async fn wait_gone(
+        &self,
+        path: &str,
+        timeout: Duration,
+        cancel: &CancellationToken,
+    ) -> Result<(), CozyError> {
         let deadline = tokio::time::Instant::now() + timeout;
         let mut interval = Duration::from_millis(200);
         loop {
@@ -318,7 +378,10 @@ impl CozyClient {
                 return Ok(());
             }
             if tokio::time::Instant::now() >= deadline {
-                return Err(CozyError::Timeout(timeout, format!("{path} is still being deleted")));
+                return Err(CozyError::Timeout(
+                    timeout,
+                    format!("{path} is still being deleted"),
+                ));
             }
             tokio::select! {
                 _ = cancel.cancelled() => return Err(CozyError::Cancelled),

@@ -171,7 +171,11 @@ fn common_spec(s: &VmSpec) -> Map<String, Json> {
     }
     if let Some(r) = &s.resources {
         let mut m = Map::new();
-        for (k, v) in [("cpu", &r.cpu), ("sockets", &r.sockets), ("memory", &r.memory)] {
+        for (k, v) in [
+            ("cpu", &r.cpu),
+            ("sockets", &r.sockets),
+            ("memory", &r.memory),
+        ] {
             if let Some(v) = v {
                 m.insert(k.into(), json!(v));
             }
@@ -204,17 +208,27 @@ fn common_spec(s: &VmSpec) -> Map<String, Json> {
 fn disk_storage(d: &Disk) -> (String, String, String) {
     (
         d.size.clone().unwrap_or_else(|| DEFAULT_DISK_SIZE.into()),
-        d.storage_class.clone().unwrap_or_else(|| DEFAULT_STORAGE_CLASS.into()),
+        d.storage_class
+            .clone()
+            .unwrap_or_else(|| DEFAULT_STORAGE_CLASS.into()),
         d.image.clone().unwrap_or_else(|| DEFAULT_IMAGE.into()),
     )
 }
 
 /// v0: the all-in-one `VirtualMachine` object.
-pub fn virtual_machine(name: &str, namespace: &str, s: &VmSpec, marker: Option<(&str, &str)>) -> Json {
+pub fn virtual_machine(
+    name: &str,
+    namespace: &str,
+    s: &VmSpec,
+    marker: Option<(&str, &str)>,
+) -> Json {
     let mut spec = common_spec(s);
     spec.insert("running".into(), json!(s.running));
     let (size, class, image) = disk_storage(&s.disk);
-    spec.insert("systemDisk".into(), json!({"storage": size, "storageClass": class, "image": image}));
+    spec.insert(
+        "systemDisk".into(),
+        json!({"storage": size, "storageClass": class, "image": image}),
+    );
     json!({
         "apiVersion": APPS_GROUP_VERSION,
         "kind": "VirtualMachine",
@@ -237,7 +251,10 @@ pub fn vm_disk(name: &str, namespace: &str, s: &VmSpec, marker: Option<(&str, &s
 /// v1: the instance, booting from its disk.
 pub fn vm_instance(name: &str, namespace: &str, s: &VmSpec, marker: Option<(&str, &str)>) -> Json {
     let mut spec = common_spec(s);
-    spec.insert("runStrategy".into(), json!(if s.running { "Always" } else { "Halted" }));
+    spec.insert(
+        "runStrategy".into(),
+        json!(if s.running { "Always" } else { "Halted" }),
+    );
     spec.insert("disks".into(), json!([{ "name": disk_name(name) }]));
     json!({
         "apiVersion": APPS_GROUP_VERSION,
@@ -252,7 +269,16 @@ pub fn vm_instance(name: &str, namespace: &str, s: &VmSpec, marker: Option<(&str
 /// applies again).
 pub fn vm_spec_patch(g: ApiGeneration, new: &VmSpec) -> Json {
     let mut spec = common_spec(new);
-    for k in ["instanceType", "instanceProfile", "resources", "externalMethod", "externalPorts", "sshKeys", "cloudInit", "cloudInitSeed"] {
+    for k in [
+        "instanceType",
+        "instanceProfile",
+        "resources",
+        "externalMethod",
+        "externalPorts",
+        "sshKeys",
+        "cloudInit",
+        "cloudInitSeed",
+    ] {
         spec.entry(k.to_string()).or_insert(Json::Null);
     }
     if new.instance_type.is_none() && new.resources.is_none() {
@@ -277,7 +303,10 @@ pub fn vm_spec_patch(g: ApiGeneration, new: &VmSpec) -> Json {
             }
         }
         ApiGeneration::V1 => {
-            spec.insert("runStrategy".into(), json!(if new.running { "Always" } else { "Halted" }));
+            spec.insert(
+                "runStrategy".into(),
+                json!(if new.running { "Always" } else { "Halted" }),
+            );
         }
     }
     json!({ "spec": spec })
@@ -299,11 +328,14 @@ fn quantity_text(v: &Json) -> Option<String> {
 /// boot disk (when found).
 pub fn parse_vm(g: ApiGeneration, vm: &Json, disk: Option<&Json>) -> VmSpec {
     let spec = &vm["spec"];
-    let resources = spec["resources"].as_object().filter(|m| !m.is_empty()).map(|m| Resources {
-        cpu: m.get("cpu").and_then(quantity_text),
-        sockets: m.get("sockets").and_then(quantity_text),
-        memory: m.get("memory").and_then(quantity_text),
-    });
+    let resources = spec["resources"]
+        .as_object()
+        .filter(|m| !m.is_empty())
+        .map(|m| Resources {
+            cpu: m.get("cpu").and_then(quantity_text),
+            sockets: m.get("sockets").and_then(quantity_text),
+            memory: m.get("memory").and_then(quantity_text),
+        });
     let instance_type = match spec["instanceType"].as_str() {
         Some("") => None,
         Some(t) => Some(t.to_string()),
@@ -312,33 +344,58 @@ pub fn parse_vm(g: ApiGeneration, vm: &Json, disk: Option<&Json>) -> VmSpec {
     };
     let running = match g {
         ApiGeneration::V0 => spec["running"].as_bool().unwrap_or(true),
-        ApiGeneration::V1 => spec["runStrategy"].as_str().map(|s| s != "Halted").unwrap_or_else(|| spec["running"].as_bool().unwrap_or(true)),
+        ApiGeneration::V1 => spec["runStrategy"]
+            .as_str()
+            .map(|s| s != "Halted")
+            .unwrap_or_else(|| spec["running"].as_bool().unwrap_or(true)),
     };
     let disk = match g {
         ApiGeneration::V0 => {
             let d = &spec["systemDisk"];
             Disk {
-                size: d.get("storage").and_then(quantity_text).or_else(|| Some(DEFAULT_DISK_SIZE.into())),
-                storage_class: d["storageClass"].as_str().map(str::to_string).or_else(|| Some(DEFAULT_STORAGE_CLASS.into())),
-                image: d["image"].as_str().map(str::to_string).or_else(|| Some(DEFAULT_IMAGE.into())),
+                size: d
+                    .get("storage")
+                    .and_then(quantity_text)
+                    .or_else(|| Some(DEFAULT_DISK_SIZE.into())),
+                storage_class: d["storageClass"]
+                    .as_str()
+                    .map(str::to_string)
+                    .or_else(|| Some(DEFAULT_STORAGE_CLASS.into())),
+                image: d["image"]
+                    .as_str()
+                    .map(str::to_string)
+                    .or_else(|| Some(DEFAULT_IMAGE.into())),
             }
         }
         ApiGeneration::V1 => match disk {
             Some(d) => Disk {
-                size: d["spec"].get("storage").and_then(quantity_text).or_else(|| Some(DEFAULT_DISK_SIZE.into())),
-                storage_class: d["spec"]["storageClass"].as_str().map(str::to_string).or_else(|| Some(DEFAULT_STORAGE_CLASS.into())),
-                image: d["spec"]["source"]["image"]["name"].as_str().map(str::to_string),
+                size: d["spec"]
+                    .get("storage")
+                    .and_then(quantity_text)
+                    .or_else(|| Some(DEFAULT_DISK_SIZE.into())),
+                storage_class: d["spec"]["storageClass"]
+                    .as_str()
+                    .map(str::to_string)
+                    .or_else(|| Some(DEFAULT_STORAGE_CLASS.into())),
+                image: d["spec"]["source"]["image"]["name"]
+                    .as_str()
+                    .map(str::to_string),
             },
             None => Disk::default(),
         },
     };
     VmSpec {
         instance_type,
-        instance_profile: str_field(spec, "instanceProfile").or_else(|| Some(DEFAULT_PROFILE.into())),
+        instance_profile: str_field(spec, "instanceProfile")
+            .or_else(|| Some(DEFAULT_PROFILE.into())),
         resources,
         gpus: spec["gpus"]
             .as_array()
-            .map(|a| a.iter().filter_map(|g| g["name"].as_str().map(str::to_string)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|g| g["name"].as_str().map(str::to_string))
+                    .collect()
+            })
             .unwrap_or_default(),
         disk,
         running,
@@ -350,9 +407,11 @@ pub fn parse_vm(g: ApiGeneration, vm: &Json, disk: Option<&Json>) -> VmSpec {
                 .map(|a| a.iter().filter_map(|p| p.as_i64()).collect())
                 .unwrap_or_else(|| vec![22]),
         ),
-        ssh_keys: spec["sshKeys"]
-            .as_array()
-            .map(|a| a.iter().filter_map(|k| k.as_str().map(str::to_string)).collect()),
+        ssh_keys: spec["sshKeys"].as_array().map(|a| {
+            a.iter()
+                .filter_map(|k| k.as_str().map(str::to_string))
+                .collect()
+        }),
         cloud_init: str_field(spec, "cloudInit").filter(|s| !s.is_empty()),
         cloud_init_seed: str_field(spec, "cloudInitSeed").filter(|s| !s.is_empty()),
     }
@@ -363,7 +422,12 @@ pub fn external_ip(service: &Json) -> Option<String> {
     service["status"]["loadBalancer"]["ingress"]
         .as_array()?
         .iter()
-        .find_map(|i| i["ip"].as_str().or_else(|| i["hostname"].as_str()).map(str::to_string))
+        .find_map(|i| {
+            i["ip"]
+                .as_str()
+                .or_else(|| i["hostname"].as_str())
+                .map(str::to_string)
+        })
 }
 
 #[cfg(test)]
@@ -396,7 +460,10 @@ mod tests {
         assert_eq!(o["spec"]["systemDisk"]["storage"], "200Gi");
         assert!(o["spec"]["systemDisk"].get("size").is_none());
         assert_eq!(o["spec"]["running"], true);
-        assert_eq!(o["spec"]["gpus"][0]["name"], "nvidia.com/GA100_A100_PCIE_80GB");
+        assert_eq!(
+            o["spec"]["gpus"][0]["name"],
+            "nvidia.com/GA100_A100_PCIE_80GB"
+        );
         assert_eq!(o["spec"]["externalPorts"], json!([22, 8888]));
     }
 
@@ -436,7 +503,10 @@ mod tests {
             let s = workstation();
             let (vm, disk) = match g {
                 ApiGeneration::V0 => (virtual_machine("a", "n", &s, None), None),
-                ApiGeneration::V1 => (vm_instance("a", "n", &s, None), Some(vm_disk("a", "n", &s, None))),
+                ApiGeneration::V1 => (
+                    vm_instance("a", "n", &s, None),
+                    Some(vm_disk("a", "n", &s, None)),
+                ),
             };
             assert_eq!(parse_vm(g, &vm, disk.as_ref()), s, "{g:?}");
         }
@@ -464,7 +534,10 @@ mod tests {
         };
         let p = vm_spec_patch(ApiGeneration::V1, &s);
         assert_eq!(p["spec"]["instanceType"], "");
-        assert_eq!(p["spec"]["resources"], json!({"cpu": "4", "sockets": null, "memory": "16Gi"}));
+        assert_eq!(
+            p["spec"]["resources"],
+            json!({"cpu": "4", "sockets": null, "memory": "16Gi"})
+        );
         assert_eq!(p["spec"]["runStrategy"], "Halted");
         assert_eq!(p["spec"]["cloudInit"], Json::Null);
     }

@@ -127,7 +127,13 @@ pub trait Resource: Send + Sync {
     async fn read(&self, ctx: &Ctx, state: &Value) -> StateResult;
 
     /// Update in place.
-    async fn update(&self, ctx: &Ctx, prior: &Value, planned: &Value, config: &Value) -> StateResult;
+    async fn update(
+        &self,
+        ctx: &Ctx,
+        prior: &Value,
+        planned: &Value,
+        config: &Value,
+    ) -> StateResult;
 
     /// Delete; an object already gone is success.
     async fn delete(&self, ctx: &Ctx, prior: &Value) -> Diagnostics;
@@ -183,7 +189,12 @@ pub trait Provider: Send + Sync + 'static {
     }
 
     /// Configure (called once per Terraform operation).
-    async fn configure(&self, ctx: &Ctx, config: &Value, terraform_version: &str) -> ConfigureOutcome;
+    async fn configure(
+        &self,
+        ctx: &Ctx,
+        config: &Value,
+        terraform_version: &str,
+    ) -> ConfigureOutcome;
 }
 
 impl Default for Value {

@@ -27,7 +27,8 @@ use super::tls;
 /// The cookie every go-plugin client for Terraform sets.
 pub const MAGIC_COOKIE_KEY: &str = "TF_PLUGIN_MAGIC_COOKIE";
 /// Its value.
-pub const MAGIC_COOKIE_VALUE: &str = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
+pub const MAGIC_COOKIE_VALUE: &str =
+    "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
 /// The plugin protocol version we serve.
 pub const PROTOCOL_VERSION: u32 = 6;
 /// go-plugin's core protocol version.
@@ -105,7 +106,11 @@ pub async fn serve(provider: Arc<dyn Provider>, cfg: ServeConfig) -> Result<(), 
         .set_service_status("", tonic_health::ServingStatus::Serving)
         .await;
 
-    let incoming = accept_loop(listener, tls.as_ref().map(|(c, _)| c.clone()), shutdown.clone());
+    let incoming = accept_loop(
+        listener,
+        tls.as_ref().map(|(c, _)| c.clone()),
+        shutdown.clone(),
+    );
 
     // Only now is everything ready: tell the client where we are.
     let cert = tls
@@ -116,7 +121,10 @@ pub async fn serve(provider: Arc<dyn Provider>, cfg: ServeConfig) -> Result<(), 
         print_reattach(&cfg.provider_address, &network, &addr);
     } else {
         let mut out = std::io::stdout().lock();
-        writeln!(out, "{CORE_PROTOCOL_VERSION}|{PROTOCOL_VERSION}|{network}|{addr}|grpc|{cert}")?;
+        writeln!(
+            out,
+            "{CORE_PROTOCOL_VERSION}|{PROTOCOL_VERSION}|{network}|{addr}|grpc|{cert}"
+        )?;
         out.flush()?;
     }
     tracing::debug!(network = %network, address = %addr, tls = tls.is_some(), "plugin server listening");
@@ -126,10 +134,16 @@ pub async fn serve(provider: Arc<dyn Provider>, cfg: ServeConfig) -> Result<(), 
     let service = ProviderService::new(provider);
     let result = tonic::transport::Server::builder()
         .add_service(health)
-        .add_service(ProviderServer::new(service).max_decoding_message_size(256 * 1024 * 1024).max_encoding_message_size(256 * 1024 * 1024))
-        .add_service(gp::grpc_controller_server::GrpcControllerServer::new(Controller {
-            shutdown: shutdown.clone(),
-        }))
+        .add_service(
+            ProviderServer::new(service)
+                .max_decoding_message_size(256 * 1024 * 1024)
+                .max_encoding_message_size(256 * 1024 * 1024),
+        )
+        .add_service(gp::grpc_controller_server::GrpcControllerServer::new(
+            Controller {
+                shutdown: shutdown.clone(),
+            },
+        ))
         .add_service(gp::grpc_stdio_server::GrpcStdioServer::new(Stdio {
             shutdown: shutdown.clone(),
         }))
@@ -205,8 +219,14 @@ fn listen() -> Result<(Listener, String, String), ServeError> {
             return Ok((Listener::Unix(l), "unix".into(), path.display().to_string()));
         }
     }
-    let min: u16 = std::env::var("PLUGIN_MIN_PORT").ok().and_then(|v| v.parse().ok()).unwrap_or(10000);
-    let max: u16 = std::env::var("PLUGIN_MAX_PORT").ok().and_then(|v| v.parse().ok()).unwrap_or(25000);
+    let min: u16 = std::env::var("PLUGIN_MIN_PORT")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10000);
+    let max: u16 = std::env::var("PLUGIN_MAX_PORT")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(25000);
     for port in min..=max {
         let std_listener = match std::net::TcpListener::bind(("127.0.0.1", port)) {
             Ok(l) => l,
@@ -221,7 +241,10 @@ fn listen() -> Result<(Listener, String, String), ServeError> {
 
 fn nonce() -> u32 {
     use std::time::{SystemTime, UNIX_EPOCH};
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0)
 }
 
 /// Accept connections; with TLS, finish the handshake (requiring the pinned
@@ -287,13 +310,21 @@ impl Connected for Conn {
 }
 
 impl AsyncRead for Conn {
-    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
         Pin::new(&mut *self.0).poll_read(cx, buf)
     }
 }
 
 impl AsyncWrite for Conn {
-    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
         Pin::new(&mut *self.0).poll_write(cx, buf)
     }
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
@@ -324,7 +355,9 @@ fn print_reattach(address: &str, network: &str, addr: &str) {
             "Addr": {"Network": network, "String": addr},
         }
     });
-    println!("Provider started. To attach Terraform CLI, set the TF_REATTACH_PROVIDERS environment variable with the following:\n");
+    println!(
+        "Provider started. To attach Terraform CLI, set the TF_REATTACH_PROVIDERS environment variable with the following:\n"
+    );
     println!("\tTF_REATTACH_PROVIDERS='{value}'\n");
     println!("Stop the provider with Ctrl-C.");
     let _ = std::io::stdout().flush();
@@ -333,7 +366,10 @@ fn print_reattach(address: &str, network: &str, addr: &str) {
 fn spawn_signal_handlers(shutdown: CancellationToken, debug: bool) {
     use tokio::signal::unix::{SignalKind, signal};
     tokio::spawn(async move {
-        let (Ok(mut int), Ok(mut term)) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) else {
+        let (Ok(mut int), Ok(mut term)) = (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        ) else {
             return;
         };
         loop {
@@ -380,7 +416,10 @@ type BoxStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send + 'stati
 impl gp::grpc_stdio_server::GrpcStdio for Stdio {
     type StreamStdioStream = BoxStream<gp::StdioData>;
 
-    async fn stream_stdio(&self, _r: Request<()>) -> Result<Response<Self::StreamStdioStream>, Status> {
+    async fn stream_stdio(
+        &self,
+        _r: Request<()>,
+    ) -> Result<Response<Self::StreamStdioStream>, Status> {
         // We never write to our own stdout/stderr except logs (which go to
         // stderr, read directly by the client): keep the stream open and
         // empty until shutdown.

@@ -72,7 +72,14 @@ fn plan_block(
 ) -> Value {
     let mut out = BTreeMap::new();
     for a in &block.attributes {
-        let v = plan_attr(a, prior.get(&a.name), config.get(&a.name), proposed.get(&a.name), creating, changed);
+        let v = plan_attr(
+            a,
+            prior.get(&a.name),
+            config.get(&a.name),
+            proposed.get(&a.name),
+            creating,
+            changed,
+        );
         out.insert(a.name.clone(), v);
     }
     for b in &block.blocks {
@@ -81,7 +88,14 @@ fn plan_block(
     Value::Object(out)
 }
 
-fn plan_attr(a: &Attribute, prior: &Value, config: &Value, proposed: &Value, creating: bool, changed: bool) -> Value {
+fn plan_attr(
+    a: &Attribute,
+    prior: &Value,
+    config: &Value,
+    proposed: &Value,
+    creating: bool,
+    changed: bool,
+) -> Value {
     if a.write_only {
         return Value::Null;
     }
@@ -95,7 +109,11 @@ fn plan_attr(a: &Attribute, prior: &Value, config: &Value, proposed: &Value, cre
         if a.use_state_for_unknown {
             return prior.clone();
         }
-        return if changed { Value::unknown() } else { proposed.clone() };
+        return if changed {
+            Value::unknown()
+        } else {
+            proposed.clone()
+        };
     }
     // Set in configuration (or not computed): Terraform's proposal is the
     // configuration; fill defaults inside nested attributes.
@@ -108,8 +126,14 @@ fn plan_attr(a: &Attribute, prior: &Value, config: &Value, proposed: &Value, cre
                 .iter()
                 .enumerate()
                 .map(|(i, item)| {
-                    let p = prior.as_list().and_then(|l| l.get(i)).unwrap_or(&Value::Null);
-                    let c = config.as_list().and_then(|l| l.get(i)).unwrap_or(&Value::Null);
+                    let p = prior
+                        .as_list()
+                        .and_then(|l| l.get(i))
+                        .unwrap_or(&Value::Null);
+                    let c = config
+                        .as_list()
+                        .and_then(|l| l.get(i))
+                        .unwrap_or(&Value::Null);
                     if item.is_known() && !item.is_null() {
                         plan_nested(attrs, p, c, item, creating)
                     } else {
@@ -122,7 +146,13 @@ fn plan_attr(a: &Attribute, prior: &Value, config: &Value, proposed: &Value, cre
     }
 }
 
-fn plan_nested(attrs: &[Attribute], prior: &Value, config: &Value, proposed: &Value, creating: bool) -> Value {
+fn plan_nested(
+    attrs: &[Attribute],
+    prior: &Value,
+    config: &Value,
+    proposed: &Value,
+    creating: bool,
+) -> Value {
     let mut out = BTreeMap::new();
     for a in attrs {
         let p = prior.get(&a.name);
@@ -135,14 +165,27 @@ fn plan_nested(attrs: &[Attribute], prior: &Value, config: &Value, proposed: &Va
                 Value::unknown()
             }
         } else {
-            plan_attr(a, p, config.get(&a.name), proposed.get(&a.name), creating, false)
+            plan_attr(
+                a,
+                p,
+                config.get(&a.name),
+                proposed.get(&a.name),
+                creating,
+                false,
+            )
         };
         out.insert(a.name.clone(), v);
     }
     Value::Object(out)
 }
 
-fn collect_replacements(attrs: &[Attribute], prior: &Value, planned: &Value, path: AttrPath, out: &mut Vec<AttrPath>) {
+fn collect_replacements(
+    attrs: &[Attribute],
+    prior: &Value,
+    planned: &Value,
+    path: AttrPath,
+    out: &mut Vec<AttrPath>,
+) {
     for a in attrs {
         let p = prior.get(&a.name);
         let n = planned.get(&a.name);
@@ -178,7 +221,12 @@ mod tests {
     }
 
     fn obj(pairs: &[(&str, Value)]) -> Value {
-        Value::Object(pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect())
+        Value::Object(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+        )
     }
 
     #[test]

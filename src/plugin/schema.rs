@@ -306,7 +306,8 @@ impl NestedBlock {
 /// The standard `timeouts` block with the given operations (`create`,
 /// `read`, `update`, `delete`), each a Go-style duration string.
 pub fn timeouts_block(ops: &[(&str, &str)]) -> NestedBlock {
-    let mut block = Block::new("Operation timeouts, as duration strings such as `30s`, `10m` or `1h30m`.");
+    let mut block =
+        Block::new("Operation timeouts, as duration strings such as `30s`, `10m` or `1h30m`.");
     for (op, default) in ops {
         block = block.attr(Attribute::string(op).optional().description(format!(
             "How long to wait for {op} to finish. Default `{default}`."
@@ -366,7 +367,9 @@ pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
             .find(|c: char| !(c.is_ascii_digit() || c == '.'))
             .ok_or_else(|| format!("`{s}` lacks a unit: write e.g. `30s`, `10m` or `1h`"))?;
         if num_end == 0 {
-            return Err(format!("`{s}` is not a duration: write e.g. `30s`, `10m` or `1h`"));
+            return Err(format!(
+                "`{s}` is not a duration: write e.g. `30s`, `10m` or `1h`"
+            ));
         }
         let n: f64 = rest[..num_end]
             .parse()
@@ -382,7 +385,11 @@ pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
             "s" => 1.0,
             "m" => 60.0,
             "h" => 3600.0,
-            u => return Err(format!("`{s}` has an unknown unit `{u}`: use ms, s, m or h")),
+            u => {
+                return Err(format!(
+                    "`{s}` has an unknown unit `{u}`: use ms, s, m or h"
+                ));
+            }
         };
         total += n * mult;
         rest = &rest[unit_end..];

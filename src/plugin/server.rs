@@ -16,7 +16,7 @@ use super::diag::{AttrPath, Diagnostic, Diagnostics, PathStep, Severity};
 use super::framework::{Ctx, DataSource, DeferredReason, Plan, PlanRequest, Provider, Resource};
 use super::pb::tfplugin6 as pb;
 use super::plan;
-use super::schema::{AttrKind, Attribute, Block, IdentitySchema, Nesting, NestedBlock, Schema};
+use super::schema::{AttrKind, Attribute, Block, IdentitySchema, NestedBlock, Nesting, Schema};
 use super::value::{self, Type, Value};
 
 type Rpc<T> = Result<Response<T>, Status>;
@@ -75,7 +75,10 @@ impl ProviderService {
             .map(|d| {
                 let schema = d.schema();
                 let ty = schema.value_type();
-                (d.type_name().to_string(), DataSourceEntry { imp: d, schema, ty })
+                (
+                    d.type_name().to_string(),
+                    DataSourceEntry { imp: d, schema, ty },
+                )
             })
             .collect();
         Self {
@@ -148,11 +151,17 @@ fn encode(v: &Value, ty: &Type, diags: &mut Diagnostics) -> Option<pb::DynamicVa
     }
 }
 
-fn identity_data(v: Option<&Value>, ty: Option<&Type>, diags: &mut Diagnostics) -> Option<pb::ResourceIdentityData> {
+fn identity_data(
+    v: Option<&Value>,
+    ty: Option<&Type>,
+    diags: &mut Diagnostics,
+) -> Option<pb::ResourceIdentityData> {
     match (v, ty) {
-        (Some(v), Some(ty)) if !v.is_null() => encode(v, ty, diags).map(|d| pb::ResourceIdentityData {
-            identity_data: Some(d),
-        }),
+        (Some(v), Some(ty)) if !v.is_null() => {
+            encode(v, ty, diags).map(|d| pb::ResourceIdentityData {
+                identity_data: Some(d),
+            })
+        }
         _ => None,
     }
 }
@@ -194,7 +203,11 @@ fn pb_diags(d: &Diagnostics) -> Vec<pb::Diagnostic> {
 /// shows the attribute path Terraform's own output cannot always point at
 /// (nested attributes).
 fn log_diagnostic(d: &Diagnostic) {
-    let attribute = d.attribute.as_ref().map(|a| a.to_string()).unwrap_or_default();
+    let attribute = d
+        .attribute
+        .as_ref()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
     match d.severity {
         Severity::Error => tracing::error!(
             diagnostic_severity = "ERROR",
@@ -319,18 +332,25 @@ fn unimplemented(rpc: &str) -> Status {
 
 #[tonic::async_trait]
 impl pb::provider_server::Provider for ProviderService {
-    async fn get_metadata(&self, _r: Request<pb::get_metadata::Request>) -> Rpc<pb::get_metadata::Response> {
+    async fn get_metadata(
+        &self,
+        _r: Request<pb::get_metadata::Request>,
+    ) -> Rpc<pb::get_metadata::Response> {
         Ok(Response::new(pb::get_metadata::Response {
             server_capabilities: Some(server_capabilities()),
             resources: self
                 .resources
                 .keys()
-                .map(|t| pb::get_metadata::ResourceMetadata { type_name: t.clone() })
+                .map(|t| pb::get_metadata::ResourceMetadata {
+                    type_name: t.clone(),
+                })
                 .collect(),
             data_sources: self
                 .data_sources
                 .keys()
-                .map(|t| pb::get_metadata::DataSourceMetadata { type_name: t.clone() })
+                .map(|t| pb::get_metadata::DataSourceMetadata {
+                    type_name: t.clone(),
+                })
                 .collect(),
             ..Default::default()
         }))
@@ -492,13 +512,19 @@ impl pb::provider_server::Provider for ProviderService {
         let e = self.resource(&r.type_name)?;
         let mut diags = Diagnostics::new();
         let Some((schema, ty)) = &e.identity else {
-            return Err(Status::failed_precondition(format!("{} has no identity", r.type_name)));
+            return Err(Status::failed_precondition(format!(
+                "{} has no identity",
+                r.type_name
+            )));
         };
         let raw = r.raw_identity.unwrap_or_default();
         let upgraded = if r.version > schema.version {
             diags.error(
                 "Identity written by a newer provider",
-                format!("identity version {} is newer than {}", r.version, schema.version),
+                format!(
+                    "identity version {} is newer than {}",
+                    r.version, schema.version
+                ),
             );
             None
         } else {
@@ -527,7 +553,10 @@ impl pb::provider_server::Provider for ProviderService {
                 let out = self
                     .provider
                     .configure(&ctx, &config, &r.terraform_version)
-                    .instrument(tracing::debug_span!("configure", tf_rpc = "ConfigureProvider"))
+                    .instrument(tracing::debug_span!(
+                        "configure",
+                        tf_rpc = "ConfigureProvider"
+                    ))
                     .await;
                 *self.configure_deferred.lock().expect("deferred lock") = out.deferred;
                 out.diagnostics
@@ -539,7 +568,10 @@ impl pb::provider_server::Provider for ProviderService {
         }))
     }
 
-    async fn read_resource(&self, r: Request<pb::read_resource::Request>) -> Rpc<pb::read_resource::Response> {
+    async fn read_resource(
+        &self,
+        r: Request<pb::read_resource::Request>,
+    ) -> Rpc<pb::read_resource::Response> {
         let r = r.into_inner();
         let e = self.resource(&r.type_name)?;
         let ctx = self.ctx(r.client_capabilities.as_ref());
@@ -592,7 +624,12 @@ impl pb::provider_server::Provider for ProviderService {
                 prior_state: decode(r.prior_state.as_ref(), &e.ty)?,
                 proposed_new_state: decode(r.proposed_new_state.as_ref(), &e.ty)?,
                 config: decode(r.config.as_ref(), &e.ty)?,
-                prior_identity: match (r.prior_identity.as_ref().and_then(|i| i.identity_data.as_ref()), id_ty) {
+                prior_identity: match (
+                    r.prior_identity
+                        .as_ref()
+                        .and_then(|i| i.identity_data.as_ref()),
+                    id_ty,
+                ) {
                     (Some(d), Some(t)) => Some(decode(Some(d), t)?),
                     _ => None,
                 },
@@ -665,7 +702,11 @@ impl pb::provider_server::Provider for ProviderService {
                 e.imp.create(&ctx, &planned, &config).await
             } else if planned.is_null() {
                 let diags = e.imp.delete(&ctx, &prior).await;
-                let state = if diags.has_errors() { prior.clone() } else { Value::Null };
+                let state = if diags.has_errors() {
+                    prior.clone()
+                } else {
+                    Value::Null
+                };
                 super::framework::StateResult {
                     state,
                     diagnostics: diags,
@@ -698,7 +739,10 @@ impl pb::provider_server::Provider for ProviderService {
         let ctx = self.ctx(r.client_capabilities.as_ref());
         let id_ty = e.identity.as_ref().map(|(_, t)| t);
         let mut diags = Diagnostics::new();
-        let identity = match (r.identity.as_ref().and_then(|i| i.identity_data.as_ref()), id_ty) {
+        let identity = match (
+            r.identity.as_ref().and_then(|i| i.identity_data.as_ref()),
+            id_ty,
+        ) {
             (Some(d), Some(t)) => match decode(Some(d), t) {
                 Ok(v) => Some(v),
                 Err(d) => {
@@ -741,7 +785,10 @@ impl pb::provider_server::Provider for ProviderService {
         Err(unimplemented("MoveResourceState"))
     }
 
-    async fn read_data_source(&self, r: Request<pb::read_data_source::Request>) -> Rpc<pb::read_data_source::Response> {
+    async fn read_data_source(
+        &self,
+        r: Request<pb::read_data_source::Request>,
+    ) -> Rpc<pb::read_data_source::Response> {
         let r = r.into_inner();
         let e = self.data_source(&r.type_name)?;
         let ctx = self.ctx(r.client_capabilities.as_ref());
@@ -775,7 +822,11 @@ impl pb::provider_server::Provider for ProviderService {
             .instrument(tracing::debug_span!("read_data", tf_rpc = "ReadDataSource", tf_data_source_type = %r.type_name))
             .await;
         diags.extend(out.diagnostics);
-        let state = if diags.has_errors() { None } else { encode(&out.state, &e.ty, &mut diags) };
+        let state = if diags.has_errors() {
+            None
+        } else {
+            encode(&out.state, &e.ty, &mut diags)
+        };
         Ok(Response::new(pb::read_data_source::Response {
             state,
             diagnostics: pb_diags(&diags),
@@ -820,7 +871,10 @@ impl pb::provider_server::Provider for ProviderService {
 
     type ListResourceStream = BoxStream<pb::list_resource::Event>;
 
-    async fn list_resource(&self, _r: Request<pb::list_resource::Request>) -> Rpc<Self::ListResourceStream> {
+    async fn list_resource(
+        &self,
+        _r: Request<pb::list_resource::Request>,
+    ) -> Rpc<Self::ListResourceStream> {
         Err(unimplemented("ListResource"))
     }
 
@@ -831,12 +885,18 @@ impl pb::provider_server::Provider for ProviderService {
         Err(unimplemented("ValidateListResourceConfig"))
     }
 
-    async fn get_functions(&self, _r: Request<pb::get_functions::Request>) -> Rpc<pb::get_functions::Response> {
+    async fn get_functions(
+        &self,
+        _r: Request<pb::get_functions::Request>,
+    ) -> Rpc<pb::get_functions::Response> {
         // OpenTofu calls this unconditionally and does not accept an error.
         Ok(Response::new(pb::get_functions::Response::default()))
     }
 
-    async fn call_function(&self, _r: Request<pb::call_function::Request>) -> Rpc<pb::call_function::Response> {
+    async fn call_function(
+        &self,
+        _r: Request<pb::call_function::Request>,
+    ) -> Rpc<pb::call_function::Response> {
         Err(unimplemented("CallFunction"))
     }
 
@@ -856,7 +916,10 @@ impl pb::provider_server::Provider for ProviderService {
 
     type ReadStateBytesStream = BoxStream<pb::read_state_bytes::Response>;
 
-    async fn read_state_bytes(&self, _r: Request<pb::read_state_bytes::Request>) -> Rpc<Self::ReadStateBytesStream> {
+    async fn read_state_bytes(
+        &self,
+        _r: Request<pb::read_state_bytes::Request>,
+    ) -> Rpc<Self::ReadStateBytesStream> {
         Err(unimplemented("ReadStateBytes"))
     }
 
@@ -867,29 +930,47 @@ impl pb::provider_server::Provider for ProviderService {
         Err(unimplemented("WriteStateBytes"))
     }
 
-    async fn lock_state(&self, _r: Request<pb::lock_state::Request>) -> Rpc<pb::lock_state::Response> {
+    async fn lock_state(
+        &self,
+        _r: Request<pb::lock_state::Request>,
+    ) -> Rpc<pb::lock_state::Response> {
         Err(unimplemented("LockState"))
     }
 
-    async fn unlock_state(&self, _r: Request<pb::unlock_state::Request>) -> Rpc<pb::unlock_state::Response> {
+    async fn unlock_state(
+        &self,
+        _r: Request<pb::unlock_state::Request>,
+    ) -> Rpc<pb::unlock_state::Response> {
         Err(unimplemented("UnlockState"))
     }
 
-    async fn get_states(&self, _r: Request<pb::get_states::Request>) -> Rpc<pb::get_states::Response> {
+    async fn get_states(
+        &self,
+        _r: Request<pb::get_states::Request>,
+    ) -> Rpc<pb::get_states::Response> {
         Err(unimplemented("GetStates"))
     }
 
-    async fn delete_state(&self, _r: Request<pb::delete_state::Request>) -> Rpc<pb::delete_state::Response> {
+    async fn delete_state(
+        &self,
+        _r: Request<pb::delete_state::Request>,
+    ) -> Rpc<pb::delete_state::Response> {
         Err(unimplemented("DeleteState"))
     }
 
-    async fn plan_action(&self, _r: Request<pb::plan_action::Request>) -> Rpc<pb::plan_action::Response> {
+    async fn plan_action(
+        &self,
+        _r: Request<pb::plan_action::Request>,
+    ) -> Rpc<pb::plan_action::Response> {
         Err(unimplemented("PlanAction"))
     }
 
     type InvokeActionStream = BoxStream<pb::invoke_action::Event>;
 
-    async fn invoke_action(&self, _r: Request<pb::invoke_action::Request>) -> Rpc<Self::InvokeActionStream> {
+    async fn invoke_action(
+        &self,
+        _r: Request<pb::invoke_action::Request>,
+    ) -> Rpc<Self::InvokeActionStream> {
         Err(unimplemented("InvokeAction"))
     }
 
@@ -900,12 +981,20 @@ impl pb::provider_server::Provider for ProviderService {
         Err(unimplemented("ValidateActionConfig"))
     }
 
-    async fn stop_provider(&self, _r: Request<pb::stop_provider::Request>) -> Rpc<pb::stop_provider::Response> {
-        tracing::info!(tf_rpc = "StopProvider", "stop requested: cancelling in-flight operations");
+    async fn stop_provider(
+        &self,
+        _r: Request<pb::stop_provider::Request>,
+    ) -> Rpc<pb::stop_provider::Response> {
+        tracing::info!(
+            tf_rpc = "StopProvider",
+            "stop requested: cancelling in-flight operations"
+        );
         let mut guard = self.cancel.lock().expect("cancel lock");
         guard.cancel();
         *guard = CancellationToken::new();
-        Ok(Response::new(pb::stop_provider::Response { error: String::new() }))
+        Ok(Response::new(pb::stop_provider::Response {
+            error: String::new(),
+        }))
     }
 }
 

@@ -126,7 +126,9 @@ impl ClientCertVerifier for PinnedClientCert {
         if end_entity.as_ref() == self.expected.as_ref() {
             Ok(ClientCertVerified::assertion())
         } else {
-            tracing::warn!("refused a TLS client whose certificate is not the one Terraform announced");
+            tracing::warn!(
+                "refused a TLS client whose certificate is not the one Terraform announced"
+            );
             Err(rustls::Error::InvalidCertificate(
                 rustls::CertificateError::ApplicationVerificationFailure,
             ))
@@ -201,10 +203,17 @@ mod tests {
         let b = ServerIdentity::generate().unwrap();
         let v = PinnedClientCert::new(a.cert_der.clone(), &crypto_provider());
         assert!(v.client_auth_mandatory());
-        assert!(v.verify_client_cert(&a.cert_der, &[], UnixTime::now()).is_ok());
-        assert!(v.verify_client_cert(&b.cert_der, &[], UnixTime::now()).is_err());
-        assert!(v
-            .supported_verify_schemes()
-            .contains(&SignatureScheme::ECDSA_NISTP521_SHA512));
+        assert!(
+            v.verify_client_cert(&a.cert_der, &[], UnixTime::now())
+                .is_ok()
+        );
+        assert!(
+            v.verify_client_cert(&b.cert_der, &[], UnixTime::now())
+                .is_err()
+        );
+        assert!(
+            v.supported_verify_schemes()
+                .contains(&SignatureScheme::ECDSA_NISTP521_SHA512)
+        );
     }
 }

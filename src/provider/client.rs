@@ -32,9 +32,17 @@ impl Session {
     pub async fn client(&self) -> Result<&CozyClient, CozyError> {
         self.client
             .get_or_try_init(|| async {
-                let cfg = self.resolved.kube_config().await.map_err(|e: ConfigError| CozyError::Config(e.to_string()))?;
-                let kube = kube::Client::try_from(cfg).map_err(|e| CozyError::Config(e.to_string()))?;
-                tracing::debug!(server = self.resolved.server().unwrap_or(""), "kubernetes client built");
+                let cfg = self
+                    .resolved
+                    .kube_config()
+                    .await
+                    .map_err(|e: ConfigError| CozyError::Config(e.to_string()))?;
+                let kube =
+                    kube::Client::try_from(cfg).map_err(|e| CozyError::Config(e.to_string()))?;
+                tracing::debug!(
+                    server = self.resolved.server().unwrap_or(""),
+                    "kubernetes client built"
+                );
                 Ok(CozyClient::new(kube))
             })
             .await

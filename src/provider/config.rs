@@ -11,7 +11,8 @@ use std::time::Duration;
 
 use base64::Engine;
 use kube::config::{
-    AuthInfo, Cluster, Context, ExecConfig, KubeConfigOptions, Kubeconfig, NamedAuthInfo, NamedCluster, NamedContext,
+    AuthInfo, Cluster, Context, ExecConfig, KubeConfigOptions, Kubeconfig, NamedAuthInfo,
+    NamedCluster, NamedContext,
 };
 
 use crate::plugin::diag::{AttrPath, Diagnostics};
@@ -131,9 +132,18 @@ impl std::fmt::Debug for ProviderConfig {
             .field("namespace", &self.namespace)
             .field("host", &self.host)
             .field("token", &self.token.as_ref().map(|_| "<redacted>"))
-            .field("client_certificate", &self.client_certificate.as_ref().map(|_| "<set>"))
-            .field("client_key", &self.client_key.as_ref().map(|_| "<redacted>"))
-            .field("cluster_ca_certificate", &self.cluster_ca_certificate.as_ref().map(|_| "<set>"))
+            .field(
+                "client_certificate",
+                &self.client_certificate.as_ref().map(|_| "<set>"),
+            )
+            .field(
+                "client_key",
+                &self.client_key.as_ref().map(|_| "<redacted>"),
+            )
+            .field(
+                "cluster_ca_certificate",
+                &self.cluster_ca_certificate.as_ref().map(|_| "<set>"),
+            )
             .field("insecure", &self.insecure)
             .field("exec", &self.exec.as_ref().map(|e| &e.command))
             .field("request_timeout", &self.request_timeout)
@@ -162,7 +172,11 @@ impl Env for ProcessEnv {
 }
 
 fn opt_str(config: &Value, name: &str) -> Option<String> {
-    config.get(name).as_str().map(str::to_string).filter(|s| !s.is_empty())
+    config
+        .get(name)
+        .as_str()
+        .map(str::to_string)
+        .filter(|s| !s.is_empty())
 }
 
 /// Offline checks of the provider block.
@@ -189,7 +203,11 @@ pub fn validate(config: &Value) -> Diagnostics {
     let cert = !config.get("client_certificate").is_null();
     let key = !config.get("client_key").is_null();
     if cert != key {
-        let (set, missing) = if cert { ("client_certificate", "client_key") } else { ("client_key", "client_certificate") };
+        let (set, missing) = if cert {
+            ("client_certificate", "client_key")
+        } else {
+            ("client_key", "client_certificate")
+        };
         d.error_at(
             AttrPath::root(missing),
             "Incomplete client certificate",
@@ -233,7 +251,9 @@ impl ProviderConfig {
             Some((expand_home(&p, env), "HIKUBE_KUBECONFIG"))
         } else {
             env.var("KUBECONFIG").and_then(|p| {
-                p.split(':').find(|s| !s.is_empty()).map(|s| (expand_home(s, env), "KUBECONFIG"))
+                p.split(':')
+                    .find(|s| !s.is_empty())
+                    .map(|s| (expand_home(s, env), "KUBECONFIG"))
             })
         };
         let exec = match config.get("exec") {
@@ -244,19 +264,31 @@ impl ProviderConfig {
                 args: e
                     .get("args")
                     .as_list()
-                    .map(|l| l.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+                    .map(|l| {
+                        l.iter()
+                            .filter_map(|v| v.as_str().map(str::to_string))
+                            .collect()
+                    })
                     .unwrap_or_default(),
                 env: e
                     .get("env")
                     .as_map()
-                    .map(|m| m.iter().filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string()))).collect())
+                    .map(|m| {
+                        m.iter()
+                            .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
+                            .collect()
+                    })
                     .unwrap_or_default(),
             }),
         };
         let request_timeout = match opt_str(config, "request_timeout") {
             Some(t) => parse_duration(&t).map_err(|e| {
                 let mut d = Diagnostics::new();
-                d.error_at(AttrPath::root("request_timeout"), "Invalid request_timeout", e);
+                d.error_at(
+                    AttrPath::root("request_timeout"),
+                    "Invalid request_timeout",
+                    e,
+                );
                 d
             })?,
             None => DEFAULT_REQUEST_TIMEOUT,
@@ -289,7 +321,10 @@ impl ProviderConfig {
                 origin,
                 source: Box::new(e),
             })?;
-            (Some(kc), format!("kubeconfig {} (from {origin})", path.display()))
+            (
+                Some(kc),
+                format!("kubeconfig {} (from {origin})", path.display()),
+            )
         } else if self.has_explicit_credentials() {
             (None, "the host attribute / HIKUBE_HOST".to_string())
         } else {
@@ -301,13 +336,20 @@ impl ProviderConfig {
                         origin: "the default location",
                         source: Box::new(e),
                     })?;
-                    (Some(kc), format!("kubeconfig {} (default location: nothing else was configured)", p.display()))
+                    (
+                        Some(kc),
+                        format!(
+                            "kubeconfig {} (default location: nothing else was configured)",
+                            p.display()
+                        ),
+                    )
                 }
                 _ => return Err(ConfigError::NothingConfigured),
             }
         };
 
-        let (mut cluster, mut auth, mut namespace) = (Cluster::default(), AuthInfo::default(), None);
+        let (mut cluster, mut auth, mut namespace) =
+            (Cluster::default(), AuthInfo::default(), None);
         if let Some(kc) = &base {
             let ctx_name = self
                 .context
@@ -354,7 +396,8 @@ impl ProviderConfig {
         if self.insecure {
             cluster.insecure_skip_tls_verify = Some(true);
         }
-        let explicit_auth = self.token.is_some() || self.client_certificate.is_some() || self.exec.is_some();
+        let explicit_auth =
+            self.token.is_some() || self.client_certificate.is_some() || self.exec.is_some();
         if explicit_auth {
             auth = AuthInfo::default();
         }
@@ -376,7 +419,12 @@ impl ProviderConfig {
                     Some(
                         e.env
                             .iter()
-                            .map(|(k, v)| HashMap::from([("name".to_string(), k.clone()), ("value".to_string(), v.clone())]))
+                            .map(|(k, v)| {
+                                HashMap::from([
+                                    ("name".to_string(), k.clone()),
+                                    ("value".to_string(), v.clone()),
+                                ])
+                            })
                             .collect(),
                     )
                 },
@@ -389,14 +437,25 @@ impl ProviderConfig {
             });
         }
         if cluster.server.is_none() {
-            return Err(ConfigError::Incomplete("no API server URL: set `host` or use a kubeconfig whose cluster has a server".into()));
+            return Err(ConfigError::Incomplete(
+                "no API server URL: set `host` or use a kubeconfig whose cluster has a server"
+                    .into(),
+            ));
         }
         if let Some(ns) = &self.namespace {
             namespace = Some(ns.clone());
         }
         let kubeconfig = Kubeconfig {
-            clusters: vec![NamedCluster { name: "hikube".into(), cluster: Some(cluster), other: Default::default() }],
-            auth_infos: vec![NamedAuthInfo { name: "hikube".into(), auth_info: Some(auth), other: Default::default() }],
+            clusters: vec![NamedCluster {
+                name: "hikube".into(),
+                cluster: Some(cluster),
+                other: Default::default(),
+            }],
+            auth_infos: vec![NamedAuthInfo {
+                name: "hikube".into(),
+                auth_info: Some(auth),
+                other: Default::default(),
+            }],
             contexts: vec![NamedContext {
                 name: "hikube".into(),
                 context: Some(Context {
@@ -436,15 +495,24 @@ pub struct Resolved {
 impl Resolved {
     /// The server URL.
     pub fn server(&self) -> Option<&str> {
-        self.kubeconfig.clusters.first()?.cluster.as_ref()?.server.as_deref()
+        self.kubeconfig
+            .clusters
+            .first()?
+            .cluster
+            .as_ref()?
+            .server
+            .as_deref()
     }
 
     /// Build the kube-rs configuration (no network access; exec plugins run
     /// on first use).
     pub async fn kube_config(&self) -> Result<kube::Config, ConfigError> {
-        let mut cfg = kube::Config::from_custom_kubeconfig(self.kubeconfig.clone(), &KubeConfigOptions::default())
-            .await
-            .map_err(|e| ConfigError::Build(Box::new(e)))?;
+        let mut cfg = kube::Config::from_custom_kubeconfig(
+            self.kubeconfig.clone(),
+            &KubeConfigOptions::default(),
+        )
+        .await
+        .map_err(|e| ConfigError::Build(Box::new(e)))?;
         cfg.read_timeout = Some(self.request_timeout);
         cfg.write_timeout = Some(self.request_timeout);
         cfg.connect_timeout = Some(self.request_timeout.min(Duration::from_secs(30)));
@@ -487,7 +555,9 @@ pub enum ConfigError {
     #[error("the kubeconfig has no current context: set `kubeconfig_context` (or HIKUBE_CONTEXT)")]
     NoContext,
     /// The context does not exist.
-    #[error("context {name:?} is not in the kubeconfig (it has: {known:?}): fix `kubeconfig_context` or HIKUBE_CONTEXT")]
+    #[error(
+        "context {name:?} is not in the kubeconfig (it has: {known:?}): fix `kubeconfig_context` or HIKUBE_CONTEXT"
+    )]
     UnknownContext {
         /// Requested.
         name: String,
@@ -518,14 +588,27 @@ mod tests {
 
     fn cfg(pairs: &[(&str, Value)]) -> Value {
         let names = [
-            "kubeconfig_path", "kubeconfig_context", "namespace", "host", "token", "client_certificate",
-            "client_key", "cluster_ca_certificate", "insecure", "request_timeout", "exec",
+            "kubeconfig_path",
+            "kubeconfig_context",
+            "namespace",
+            "host",
+            "token",
+            "client_certificate",
+            "client_key",
+            "cluster_ca_certificate",
+            "insecure",
+            "request_timeout",
+            "exec",
         ];
         Value::Object(
             names
                 .iter()
                 .map(|n| {
-                    let v = pairs.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone()).unwrap_or(Value::Null);
+                    let v = pairs
+                        .iter()
+                        .find(|(k, _)| k == n)
+                        .map(|(_, v)| v.clone())
+                        .unwrap_or(Value::Null);
                     (n.to_string(), v)
                 })
                 .collect(),
@@ -563,7 +646,10 @@ users:
     fn nothing_configured_is_an_error_not_localhost() {
         let env = FakeEnv(BTreeMap::new(), Some(PathBuf::from("/nonexistent-home")));
         let c = ProviderConfig::from_value(&cfg(&[]), &env).unwrap();
-        assert!(matches!(c.resolve(&env), Err(ConfigError::NothingConfigured)));
+        assert!(matches!(
+            c.resolve(&env),
+            Err(ConfigError::NothingConfigured)
+        ));
     }
 
     #[test]
@@ -581,7 +667,10 @@ users:
         assert!(r.source.contains("HIKUBE_KUBECONFIG"), "{}", r.source);
 
         let c = ProviderConfig::from_value(
-            &cfg(&[("kubeconfig_context", Value::string("b")), ("namespace", Value::string("tenant-x"))]),
+            &cfg(&[
+                ("kubeconfig_context", Value::string("b")),
+                ("namespace", Value::string("tenant-x")),
+            ]),
             &env,
         )
         .unwrap();
@@ -594,8 +683,18 @@ users:
     fn context_namespace_is_the_default() {
         let f = write_kubeconfig();
         let env = FakeEnv(BTreeMap::new(), None);
-        let c = ProviderConfig::from_value(&cfg(&[("kubeconfig_path", Value::string(f.path().display().to_string()))]), &env).unwrap();
-        assert_eq!(c.resolve(&env).unwrap().namespace.as_deref(), Some("tenant-a"));
+        let c = ProviderConfig::from_value(
+            &cfg(&[(
+                "kubeconfig_path",
+                Value::string(f.path().display().to_string()),
+            )]),
+            &env,
+        )
+        .unwrap();
+        assert_eq!(
+            c.resolve(&env).unwrap().namespace.as_deref(),
+            Some("tenant-a")
+        );
     }
 
     #[test]
@@ -604,7 +703,10 @@ users:
         let env = FakeEnv(BTreeMap::new(), None);
         let c = ProviderConfig::from_value(
             &cfg(&[
-                ("kubeconfig_path", Value::string(f.path().display().to_string())),
+                (
+                    "kubeconfig_path",
+                    Value::string(f.path().display().to_string()),
+                ),
                 ("kubeconfig_context", Value::string("zzz")),
             ]),
             &env,
@@ -621,7 +723,11 @@ users:
         vars.insert("KUBECONFIG", format!("{}:/other", f.path().display()));
         vars.insert("HIKUBE_TOKEN", "from-env".to_string());
         let env = FakeEnv(vars, None);
-        let c = ProviderConfig::from_value(&cfg(&[("host", Value::string("https://three.example"))]), &env).unwrap();
+        let c = ProviderConfig::from_value(
+            &cfg(&[("host", Value::string("https://three.example"))]),
+            &env,
+        )
+        .unwrap();
         let r = c.resolve(&env).unwrap();
         assert_eq!(r.server(), Some("https://three.example"));
         let auth = r.kubeconfig.auth_infos[0].auth_info.clone().unwrap();
@@ -633,7 +739,10 @@ users:
     fn debug_output_never_shows_secrets() {
         let env = FakeEnv(BTreeMap::new(), None);
         let c = ProviderConfig::from_value(
-            &cfg(&[("host", Value::string("https://h")), ("token", Value::string("s3cr3t-token"))]),
+            &cfg(&[
+                ("host", Value::string("https://h")),
+                ("token", Value::string("s3cr3t-token")),
+            ]),
             &env,
         )
         .unwrap();
@@ -645,9 +754,15 @@ users:
         let d = validate(&cfg(&[
             ("request_timeout", Value::string("ten")),
             ("host", Value::string("api.example.com")),
-            ("client_certificate", Value::string("-----BEGIN CERTIFICATE-----")),
+            (
+                "client_certificate",
+                Value::string("-----BEGIN CERTIFICATE-----"),
+            ),
         ]));
-        let paths: Vec<String> = d.iter().filter_map(|d| d.attribute.as_ref().map(|p| p.to_string())).collect();
+        let paths: Vec<String> = d
+            .iter()
+            .filter_map(|d| d.attribute.as_ref().map(|p| p.to_string()))
+            .collect();
         assert!(paths.contains(&"request_timeout".to_string()));
         assert!(paths.contains(&"host".to_string()));
         assert!(paths.contains(&"client_key".to_string()));

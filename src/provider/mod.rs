@@ -9,7 +9,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::plugin::diag::Diagnostics;
-use crate::plugin::framework::{ConfigureOutcome, Ctx, DataSource, DeferredReason, Provider, Resource};
+use crate::plugin::framework::{
+    ConfigureOutcome, Ctx, DataSource, DeferredReason, Provider, Resource,
+};
 use crate::plugin::schema::Schema;
 use crate::plugin::value::Value;
 
@@ -59,7 +61,12 @@ impl Provider for HikubeProvider {
         config::validate(config)
     }
 
-    async fn configure(&self, _ctx: &Ctx, config: &Value, terraform_version: &str) -> ConfigureOutcome {
+    async fn configure(
+        &self,
+        _ctx: &Ctx,
+        config: &Value,
+        terraform_version: &str,
+    ) -> ConfigureOutcome {
         if !config.is_wholly_known() {
             tracing::debug!("provider configuration holds unknown values: deferring");
             return ConfigureOutcome {
@@ -88,10 +95,7 @@ impl Provider for HikubeProvider {
                 );
                 self.session.set(Session::new(resolved));
             }
-            Err(e) => diagnostics.error(
-                "Invalid Hikube provider configuration",
-                e.to_string(),
-            ),
+            Err(e) => diagnostics.error("Invalid Hikube provider configuration", e.to_string()),
         }
         ConfigureOutcome {
             diagnostics,

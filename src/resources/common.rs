@@ -32,7 +32,11 @@ pub fn findings_to_diags(findings: Vec<Finding>) -> Diagnostics {
             catalog::Severity::Error => Diagnostic::error(f.summary, f.detail),
             catalog::Severity::Warning => Diagnostic::warning(f.summary, f.detail),
         };
-        d.push(if path.0.is_empty() { diag } else { diag.at(path) });
+        d.push(if path.0.is_empty() {
+            diag
+        } else {
+            diag.at(path)
+        });
     }
     d
 }
@@ -42,7 +46,10 @@ pub fn known_str(v: &Value) -> Known<String> {
     match v {
         Value::Unknown(_) => Known::Unknown,
         Value::Null => Known::Null,
-        v => v.as_str().map(|s| Known::Value(s.to_string())).unwrap_or(Known::Null),
+        v => v
+            .as_str()
+            .map(|s| Known::Value(s.to_string()))
+            .unwrap_or(Known::Null),
     }
 }
 
@@ -70,18 +77,29 @@ pub fn known_gpus(v: &Value) -> Known<Vec<Known<String>>> {
 /// The GPU names of a `gpus` value, in order (known values only).
 pub fn gpu_names(v: &Value) -> Vec<String> {
     v.as_list()
-        .map(|l| l.iter().filter_map(|g| g.get("name").as_str().map(str::to_string)).collect())
+        .map(|l| {
+            l.iter()
+                .filter_map(|g| g.get("name").as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
 /// The `gpus` attribute value from a list of names.
 pub fn gpus_value(names: &[String]) -> Value {
-    Value::List(names.iter().map(|n| Value::object([("name", Value::string(n.clone()))])).collect())
+    Value::List(
+        names
+            .iter()
+            .map(|n| Value::object([("name", Value::string(n.clone()))]))
+            .collect(),
+    )
 }
 
 /// The configured session, or a diagnostic saying the provider is not configured.
 pub fn session(shared: &SharedSession) -> Result<Arc<Session>, Diagnostics> {
-    shared.get().map_err(|e| api_diag("Provider not configured", &e))
+    shared
+        .get()
+        .map_err(|e| api_diag("Provider not configured", &e))
 }
 
 /// The namespace for a resource: its own, else the provider's.
@@ -119,7 +137,13 @@ pub struct Timeouts {
 impl Timeouts {
     /// Read the block, falling back to the defaults.
     pub fn from_value(block: &Value, defaults: Timeouts) -> Timeouts {
-        let get = |name: &str, d: Duration| block.get(name).as_str().and_then(|s| parse_duration(s).ok()).unwrap_or(d);
+        let get = |name: &str, d: Duration| {
+            block
+                .get(name)
+                .as_str()
+                .and_then(|s| parse_duration(s).ok())
+                .unwrap_or(d)
+        };
         Timeouts {
             create: get("create", defaults.create),
             update: get("update", defaults.update),
@@ -163,10 +187,16 @@ pub fn readiness(obj: &Json) -> Readiness {
     let cond = obj["status"]["conditions"]
         .as_array()
         .and_then(|c| c.iter().find(|c| c["type"] == "Ready"));
-    let status = cond.and_then(|c| c["status"].as_str()).unwrap_or("").to_string();
+    let status = cond
+        .and_then(|c| c["status"].as_str())
+        .unwrap_or("")
+        .to_string();
     Readiness {
         ready: status == "True",
-        message: cond.and_then(|c| c["message"].as_str()).unwrap_or("").to_string(),
+        message: cond
+            .and_then(|c| c["message"].as_str())
+            .unwrap_or("")
+            .to_string(),
         status,
         version: obj["status"]["version"].as_str().unwrap_or("").to_string(),
     }
@@ -212,8 +242,15 @@ pub async fn wait_ready(
             return Ok(WaitOutcome::Failed(obj, r.message));
         }
         if start.elapsed() >= timeout {
-            let msg = if r.message.is_empty() { "no Ready condition yet".to_string() } else { r.message };
-            return Err(CozyError::Timeout(timeout, format!("{path} is not Ready: {msg}")));
+            let msg = if r.message.is_empty() {
+                "no Ready condition yet".to_string()
+            } else {
+                r.message
+            };
+            return Err(CozyError::Timeout(
+                timeout,
+                format!("{path} is not Ready: {msg}"),
+            ));
         }
         tokio::select! {
             _ = cancel.cancelled() => return Err(CozyError::Cancelled),
@@ -234,7 +271,13 @@ pub struct ClusterOffers {
 }
 
 fn option_items(obj: &Json) -> Vec<Json> {
-    for ptr in ["/spec/items", "/items", "/status/items", "/spec/options", "/options"] {
+    for ptr in [
+        "/spec/items",
+        "/items",
+        "/status/items",
+        "/spec/options",
+        "/options",
+    ] {
         if let Some(a) = obj.pointer(ptr).and_then(|v| v.as_array()) {
             return a.clone();
         }
@@ -275,8 +318,14 @@ pub fn parse_instancetype_options(obj: &Json) -> Vec<InstanceType> {
         .iter()
         .filter_map(|i| {
             let name = i["name"].as_str()?;
-            let vcpu = i["cpu"].as_u64().or_else(|| i["cpu"].as_str().and_then(|s| s.parse().ok()))? as u32;
-            let memory = i["memory"].as_str().and_then(|m| catalog::Quantity::parse(m).ok())?.bytes()?;
+            let vcpu = i["cpu"]
+                .as_u64()
+                .or_else(|| i["cpu"].as_str().and_then(|s| s.parse().ok()))?
+                as u32;
+            let memory = i["memory"]
+                .as_str()
+                .and_then(|m| catalog::Quantity::parse(m).ok())?
+                .bytes()?;
             let mut t = InstanceType::new(name, vcpu, memory);
             t.gpu = builtin.get(name).and_then(|b| b.gpu.clone());
             Some(t)
@@ -290,13 +339,22 @@ fn options_path(namespace: &str, name: &str) -> String {
 
 /// The GPUs the cluster advertises (`options/gpu`); `Ok(None)` when the
 /// cluster does not serve the list (404: Cozystack before v1.5).
-pub async fn read_gpu_options(client: &CozyClient, namespace: &str) -> Result<Option<Vec<OfferedGpu>>, CozyError> {
-    Ok(client.get_opt(&options_path(namespace, "gpu")).await?.map(|o| parse_gpu_options(&o)))
+pub async fn read_gpu_options(
+    client: &CozyClient,
+    namespace: &str,
+) -> Result<Option<Vec<OfferedGpu>>, CozyError> {
+    Ok(client
+        .get_opt(&options_path(namespace, "gpu"))
+        .await?
+        .map(|o| parse_gpu_options(&o)))
 }
 
 /// The cluster's instance types (`options/instancetype`); `Ok(None)` when
 /// the cluster does not serve the list.
-pub async fn read_instancetype_options(client: &CozyClient, namespace: &str) -> Result<Option<Vec<InstanceType>>, CozyError> {
+pub async fn read_instancetype_options(
+    client: &CozyClient,
+    namespace: &str,
+) -> Result<Option<Vec<InstanceType>>, CozyError> {
     Ok(client
         .get_opt(&options_path(namespace, "instancetype"))
         .await?
@@ -306,15 +364,22 @@ pub async fn read_instancetype_options(client: &CozyClient, namespace: &str) -> 
 /// Fetch the cluster's offers for a namespace (no error: a cluster that
 /// does not serve the options simply offers no information).
 pub async fn cluster_offers(client: &CozyClient, namespace: &str) -> ClusterOffers {
-    let gpus = read_gpu_options(client, namespace).await.unwrap_or_else(|e| {
-        tracing::debug!(error = %e, "options/gpu not available");
-        None
-    });
-    let instance_types = read_instancetype_options(client, namespace).await.unwrap_or_else(|e| {
-        tracing::debug!(error = %e, "options/instancetype not available");
-        None
-    });
-    ClusterOffers { gpus, instance_types }
+    let gpus = read_gpu_options(client, namespace)
+        .await
+        .unwrap_or_else(|e| {
+            tracing::debug!(error = %e, "options/gpu not available");
+            None
+        });
+    let instance_types = read_instancetype_options(client, namespace)
+        .await
+        .unwrap_or_else(|e| {
+            tracing::debug!(error = %e, "options/instancetype not available");
+            None
+        });
+    ClusterOffers {
+        gpus,
+        instance_types,
+    }
 }
 
 /// The rule context for cluster-aware checks.
@@ -332,7 +397,10 @@ pub fn rule_context(offers: &ClusterOffers) -> catalog::RuleContext {
 /// A fresh random-enough marker for one create call.
 pub fn creation_id() -> String {
     use std::time::{SystemTime, UNIX_EPOCH};
-    let n = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    let n = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
     format!("{:x}-{:x}", n, std::process::id())
 }
 
@@ -374,7 +442,10 @@ mod tests {
         let t = parse_instancetype_options(&o);
         assert_eq!(t.len(), 2);
         assert_eq!(t[0].gpu.as_deref(), Some(catalog::instancetype::GN1_GPU));
-        assert_eq!((t[1].name.as_str(), t[1].vcpu, t[1].gpu.as_deref()), ("u1.large", 2, None));
+        assert_eq!(
+            (t[1].name.as_str(), t[1].vcpu, t[1].gpu.as_deref()),
+            ("u1.large", 2, None)
+        );
     }
 
     #[test]
@@ -384,9 +455,18 @@ mod tests {
             update: Duration::from_secs(2),
             delete: Duration::from_secs(3),
         };
-        let t = Timeouts::from_value(&Value::object([("create", Value::string("5m")), ("update", Value::Null), ("delete", Value::Null)]), d);
+        let t = Timeouts::from_value(
+            &Value::object([
+                ("create", Value::string("5m")),
+                ("update", Value::Null),
+                ("delete", Value::Null),
+            ]),
+            d,
+        );
         assert_eq!(t.create, Duration::from_secs(300));
         assert_eq!(t.update, Duration::from_secs(2));
-        assert!(Timeouts::validate(&Value::object([("create", Value::string("soon"))])).has_errors());
+        assert!(
+            Timeouts::validate(&Value::object([("create", Value::string("soon"))])).has_errors()
+        );
     }
 }

@@ -20,7 +20,9 @@ use crate::cozystack::vm::{self, Disk, Resources, VmSpec};
 use crate::cozystack::{ApiGeneration, CozyClient, CozyError};
 use crate::plugin::diag::{AttrPath, Diagnostic, Diagnostics};
 use crate::plugin::framework::{Ctx, Plan, PlanRequest, Resource, StateResult};
-use crate::plugin::schema::{Attribute, Block, IdentityAttribute, IdentitySchema, Nesting, Schema, timeouts_block};
+use crate::plugin::schema::{
+    Attribute, Block, IdentityAttribute, IdentitySchema, Nesting, Schema, timeouts_block,
+};
 use crate::plugin::value::{Type, Value};
 use crate::provider::{Session, SharedSession};
 
@@ -227,7 +229,10 @@ fn vm_input(config: &Value, kind: Option<AppKind>) -> VmInput {
 }
 
 fn validate_config(config: &Value) -> Diagnostics {
-    let mut d = common::findings_to_diags(catalog::check_vm(&vm_input(config, None), &catalog::RuleContext::offline()));
+    let mut d = common::findings_to_diags(catalog::check_vm(
+        &vm_input(config, None),
+        &catalog::RuleContext::offline(),
+    ));
     if let Some(m) = config.get("external_method").as_str()
         && m != "PortList"
         && m != "WholeIP"
@@ -258,7 +263,12 @@ fn validate_config(config: &Value) -> Diagnostics {
             "`cloud_init` and `cloud_init_wo` are both set. Fix: keep only one (prefer `cloud_init_wo` on Terraform >= 1.11).",
         );
     }
-    if config.get("external").as_bool() == Some(false) && config.get("external_ports").as_list().is_some_and(|l| !l.is_empty()) {
+    if config.get("external").as_bool() == Some(false)
+        && config
+            .get("external_ports")
+            .as_list()
+            .is_some_and(|l| !l.is_empty())
+    {
         d.warning_at(
             AttrPath::root("external_ports"),
             "external_ports has no effect",
@@ -288,10 +298,19 @@ fn opt_string(v: &Value) -> Option<String> {
 }
 
 fn string_list(v: &Value) -> Option<Vec<String>> {
-    v.as_list().map(|l| l.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+    v.as_list().map(|l| {
+        l.iter()
+            .filter_map(|x| x.as_str().map(str::to_string))
+            .collect()
+    })
 }
 
-async fn desired(session: &Session, client: &CozyClient, planned: &Value, config: &Value) -> Result<Desired, Diagnostics> {
+async fn desired(
+    session: &Session,
+    client: &CozyClient,
+    planned: &Value,
+    config: &Value,
+) -> Result<Desired, Diagnostics> {
     let namespace = common::namespace(planned.get("namespace"), session)?;
     let name = planned.get("name").as_str().unwrap_or_default().to_string();
     let offers = common::cluster_offers(client, &namespace).await;
@@ -311,7 +330,8 @@ async fn desired(session: &Session, client: &CozyClient, planned: &Value, config
     }
     let res = planned.get("resources");
     let disk = planned.get("system_disk");
-    let cloud_init = opt_string(config.get("cloud_init_wo")).or_else(|| opt_string(planned.get("cloud_init")));
+    let cloud_init =
+        opt_string(config.get("cloud_init_wo")).or_else(|| opt_string(planned.get("cloud_init")));
     let spec = VmSpec {
         instance_type: opt_string(planned.get("instance_type")).filter(|s| !s.is_empty()),
         instance_profile: opt_string(planned.get("instance_profile")),
@@ -357,7 +377,12 @@ struct Observed {
     external_ip: Option<String>,
 }
 
-async fn observe(client: &CozyClient, g: ApiGeneration, namespace: &str, name: &str) -> Result<Option<Observed>, CozyError> {
+async fn observe(
+    client: &CozyClient,
+    g: ApiGeneration,
+    namespace: &str,
+    name: &str,
+) -> Result<Option<Observed>, CozyError> {
     let path = CozyClient::app_path(vm::vm_plural(g), namespace, name);
     let Some(obj) = client.get_opt(&path).await? else {
         return Ok(None);
@@ -368,12 +393,23 @@ async fn observe(client: &CozyClient, g: ApiGeneration, namespace: &str, name: &
     }
     let disk = match g {
         ApiGeneration::V0 => None,
-        ApiGeneration::V1 => client.get_opt(&CozyClient::app_path(vm::VM_DISKS, namespace, &vm::disk_name(name))).await?,
+        ApiGeneration::V1 => {
+            client
+                .get_opt(&CozyClient::app_path(
+                    vm::VM_DISKS,
+                    namespace,
+                    &vm::disk_name(name),
+                ))
+                .await?
+        }
     };
     let spec = vm::parse_vm(g, &obj, disk.as_ref());
     let external_ip = if spec.external {
         client
-            .get_opt(&format!("/api/v1/namespaces/{namespace}/services/{}", vm::service_name(g, name)))
+            .get_opt(&format!(
+                "/api/v1/namespaces/{namespace}/services/{}",
+                vm::service_name(g, name)
+            ))
             .await
             .ok()
             .flatten()
@@ -446,7 +482,12 @@ fn state_from(prior: &Value, namespace: &str, name: &str, o: &Observed) -> Value
         match pd {
             Value::Object(m) => Value::Object(
                 m.iter()
-                    .map(|(k, v)| (k.clone(), if v.is_known() { v.clone() } else { Value::Null }))
+                    .map(|(k, v)| {
+                        (
+                            k.clone(),
+                            if v.is_known() { v.clone() } else { Value::Null },
+                        )
+                    })
                     .collect(),
             ),
             _ => Value::Null,
@@ -454,28 +495,57 @@ fn state_from(prior: &Value, namespace: &str, name: &str, o: &Observed) -> Value
     } else {
         Value::object([
             ("size", same_quantity_text(pd.get("size"), &s.disk.size)),
-            ("storage_class", s.disk.storage_class.clone().map(Value::string).unwrap_or(Value::Null)),
-            ("image", s.disk.image.clone().map(Value::string).unwrap_or(Value::Null)),
+            (
+                "storage_class",
+                s.disk
+                    .storage_class
+                    .clone()
+                    .map(Value::string)
+                    .unwrap_or(Value::Null),
+            ),
+            (
+                "image",
+                s.disk
+                    .image
+                    .clone()
+                    .map(Value::string)
+                    .unwrap_or(Value::Null),
+            ),
         ])
     };
     let keep_null_if_empty = |prior_v: &Value, v: Option<Vec<String>>| match v {
-        Some(l) if !l.is_empty() || !prior_v.is_null() => Value::List(l.into_iter().map(Value::string).collect()),
+        Some(l) if !l.is_empty() || !prior_v.is_null() => {
+            Value::List(l.into_iter().map(Value::string).collect())
+        }
         _ => Value::Null,
     };
     let cloud_init = if prior.get("cloud_init").is_null() {
         // Unset, or set through the write-only attribute: not ours to report.
         Value::Null
     } else {
-        s.cloud_init.clone().map(Value::string).unwrap_or(Value::Null)
+        s.cloud_init
+            .clone()
+            .map(Value::string)
+            .unwrap_or(Value::Null)
     };
     let mut m = BTreeMap::new();
     m.insert("id".into(), Value::string(format!("{namespace}/{name}")));
     m.insert("name".into(), Value::string(name));
     m.insert("namespace".into(), Value::string(namespace));
-    m.insert("instance_type".into(), s.instance_type.clone().map(Value::string).unwrap_or(Value::Null));
+    m.insert(
+        "instance_type".into(),
+        s.instance_type
+            .clone()
+            .map(Value::string)
+            .unwrap_or(Value::Null),
+    );
     m.insert(
         "instance_profile".into(),
-        Value::string(s.instance_profile.clone().unwrap_or_else(|| vm::DEFAULT_PROFILE.into())),
+        Value::string(
+            s.instance_profile
+                .clone()
+                .unwrap_or_else(|| vm::DEFAULT_PROFILE.into()),
+        ),
     );
     m.insert("resources".into(), resources);
     m.insert("gpus".into(), gpus_value);
@@ -484,22 +554,42 @@ fn state_from(prior: &Value, namespace: &str, name: &str, o: &Observed) -> Value
     m.insert("external".into(), Value::Bool(s.external));
     m.insert(
         "external_method".into(),
-        Value::string(s.external_method.clone().unwrap_or_else(|| "PortList".into())),
+        Value::string(
+            s.external_method
+                .clone()
+                .unwrap_or_else(|| "PortList".into()),
+        ),
     );
     m.insert(
         "external_ports".into(),
-        Value::List(s.external_ports.clone().unwrap_or_default().into_iter().map(Value::number_i64).collect()),
+        Value::List(
+            s.external_ports
+                .clone()
+                .unwrap_or_default()
+                .into_iter()
+                .map(Value::number_i64)
+                .collect(),
+        ),
     );
-    m.insert("ssh_keys".into(), keep_null_if_empty(prior.get("ssh_keys"), s.ssh_keys.clone()));
+    m.insert(
+        "ssh_keys".into(),
+        keep_null_if_empty(prior.get("ssh_keys"), s.ssh_keys.clone()),
+    );
     m.insert("cloud_init".into(), cloud_init);
     m.insert("cloud_init_wo".into(), Value::Null);
-    m.insert("cloud_init_wo_version".into(), prior.get("cloud_init_wo_version").clone());
+    m.insert(
+        "cloud_init_wo_version".into(),
+        prior.get("cloud_init_wo_version").clone(),
+    );
     m.insert(
         "cloud_init_seed".into(),
         if prior.get("cloud_init_seed").is_null() && s.cloud_init_seed.is_none() {
             Value::Null
         } else {
-            s.cloud_init_seed.clone().map(Value::string).unwrap_or(Value::Null)
+            s.cloud_init_seed
+                .clone()
+                .map(Value::string)
+                .unwrap_or(Value::Null)
         },
     );
     m.insert(
@@ -507,19 +597,31 @@ fn state_from(prior: &Value, namespace: &str, name: &str, o: &Observed) -> Value
         Value::Bool(prior.get("wait_for_ready").as_bool().unwrap_or(true)),
     );
     m.insert("ready".into(), Value::Bool(o.readiness.ready));
-    m.insert("status_message".into(), Value::string(o.readiness.message.clone()));
+    m.insert(
+        "status_message".into(),
+        Value::string(o.readiness.message.clone()),
+    );
     m.insert(
         "external_ip".into(),
-        o.external_ip.clone().map(Value::string).unwrap_or(Value::Null),
+        o.external_ip
+            .clone()
+            .map(Value::string)
+            .unwrap_or(Value::Null),
     );
     m.insert("api_kind".into(), Value::string(vm::vm_kind(o.generation)));
-    m.insert("app_version".into(), Value::string(o.readiness.version.clone()));
+    m.insert(
+        "app_version".into(),
+        Value::string(o.readiness.version.clone()),
+    );
     m.insert("timeouts".into(), prior.get("timeouts").clone());
     Value::Object(m)
 }
 
 fn identity(namespace: &str, name: &str) -> Value {
-    Value::object([("namespace", Value::string(namespace)), ("name", Value::string(name))])
+    Value::object([
+        ("namespace", Value::string(namespace)),
+        ("name", Value::string(name)),
+    ])
 }
 
 fn api_error(summary: &str, e: &CozyError) -> Diagnostics {
@@ -548,7 +650,9 @@ impl Resource for GpuVm {
     }
 
     async fn modify_plan(&self, _ctx: &Ctx, req: &PlanRequest, plan: &mut Plan) {
-        let Ok(session) = self.session.get() else { return };
+        let Ok(session) = self.session.get() else {
+            return;
+        };
         let p = &mut plan.planned_state;
         // The namespace and id are known at plan time.
         if req.config.get("namespace").is_null()
@@ -558,8 +662,10 @@ impl Resource for GpuVm {
         {
             m.insert("namespace".into(), Value::string(ns));
         }
-        if let (Some(ns), Some(name)) = (p.get("namespace").as_str().map(str::to_string), p.get("name").as_str().map(str::to_string))
-            && let Value::Object(m) = p
+        if let (Some(ns), Some(name)) = (
+            p.get("namespace").as_str().map(str::to_string),
+            p.get("name").as_str().map(str::to_string),
+        ) && let Value::Object(m) = p
         {
             m.insert("id".into(), Value::string(format!("{ns}/{name}")));
         }
@@ -574,35 +680,52 @@ impl Resource for GpuVm {
         let client = match session.client().await {
             Ok(c) => c,
             Err(e) => {
-                plan.diagnostics.extend(api_error("Cannot reach the Kubernetes API", &e));
+                plan.diagnostics
+                    .extend(api_error("Cannot reach the Kubernetes API", &e));
                 return;
             }
         };
         let generation = match client.generation().await {
             Ok(g) => g,
             Err(e) => {
-                plan.diagnostics.extend(api_error("Cannot discover the Cozystack API", &e));
+                plan.diagnostics
+                    .extend(api_error("Cannot discover the Cozystack API", &e));
                 return;
             }
         };
         if let Value::Object(m) = p
-            && !m.get("api_kind").is_some_and(|v| v.is_known() && !v.is_null())
+            && !m
+                .get("api_kind")
+                .is_some_and(|v| v.is_known() && !v.is_null())
         {
             m.insert("api_kind".into(), Value::string(vm::vm_kind(generation)));
         }
-        let Some(ns) = plan.planned_state.get("namespace").as_str().map(str::to_string) else { return };
+        let Some(ns) = plan
+            .planned_state
+            .get("namespace")
+            .as_str()
+            .map(str::to_string)
+        else {
+            return;
+        };
         let offers = common::cluster_offers(client, &ns).await;
         let kind = match generation {
             ApiGeneration::V0 => AppKind::VirtualMachine,
             ApiGeneration::V1 => AppKind::VMInstance,
         };
-        let findings = catalog::check_vm(&vm_input(&req.config, Some(kind)), &common::rule_context(&offers));
+        let findings = catalog::check_vm(
+            &vm_input(&req.config, Some(kind)),
+            &common::rule_context(&offers),
+        );
         // Offline findings were already shown by validate; keep only the
         // cluster-aware ones and the kind-specific name limits.
-        let offline: Vec<_> = catalog::check_vm(&vm_input(&req.config, None), &catalog::RuleContext::offline())
-            .into_iter()
-            .map(|f| (f.summary.clone(), f.path_string()))
-            .collect();
+        let offline: Vec<_> = catalog::check_vm(
+            &vm_input(&req.config, None),
+            &catalog::RuleContext::offline(),
+        )
+        .into_iter()
+        .map(|f| (f.summary.clone(), f.path_string()))
+        .collect();
         let new: Vec<_> = findings
             .into_iter()
             .filter(|f| !offline.contains(&(f.summary.clone(), f.path_string())))
@@ -621,7 +744,9 @@ impl Resource for GpuVm {
         };
         let g = match client.generation().await {
             Ok(g) => g,
-            Err(e) => return StateResult::failed(api_error("Cannot discover the Cozystack API", &e)),
+            Err(e) => {
+                return StateResult::failed(api_error("Cannot discover the Cozystack API", &e));
+            }
         };
         let d = match desired(&session, client, planned, config).await {
             Ok(d) => d,
@@ -644,14 +769,23 @@ impl Resource for GpuVm {
         let mut created_any = false;
         if g == ApiGeneration::V1 {
             let disk = vm::vm_disk(&d.name, &d.namespace, &d.spec, mark);
-            match client.create(&CozyClient::app_path(vm::VM_DISKS, &d.namespace, ""), &disk).await {
+            match client
+                .create(&CozyClient::app_path(vm::VM_DISKS, &d.namespace, ""), &disk)
+                .await
+            {
                 Ok(_) => created_any = true,
-                Err(e @ CozyError::AlreadyExists { .. }) => match adopt_leftover_disk(client, &d).await {
+                Err(e @ CozyError::AlreadyExists { .. }) => match adopt_leftover_disk(client, &d)
+                    .await
+                {
                     Ok(true) => created_any = true,
                     Ok(false) => return StateResult::failed(already(&e).into()),
-                    Err(e) => return StateResult::failed(api_error("Failed to adopt the VM's disk", &e)),
+                    Err(e) => {
+                        return StateResult::failed(api_error("Failed to adopt the VM's disk", &e));
+                    }
                 },
-                Err(e) => return StateResult::failed(api_error("Failed to create the VM's disk", &e)),
+                Err(e) => {
+                    return StateResult::failed(api_error("Failed to create the VM's disk", &e));
+                }
             }
         }
         let mut obj = match g {
@@ -660,7 +794,13 @@ impl Resource for GpuVm {
         };
         vm::annotate_gpu_spelling(&mut obj, &d.user_gpus);
         let path = CozyClient::app_path(vm::vm_plural(g), &d.namespace, &d.name);
-        if let Err(e) = client.create(&CozyClient::app_path(vm::vm_plural(g), &d.namespace, ""), &obj).await {
+        if let Err(e) = client
+            .create(
+                &CozyClient::app_path(vm::vm_plural(g), &d.namespace, ""),
+                &obj,
+            )
+            .await
+        {
             let mut diags = match &e {
                 CozyError::AlreadyExists { .. } => already(&e).into(),
                 _ => api_error("Failed to create the VM", &e),
@@ -675,7 +815,17 @@ impl Resource for GpuVm {
             }
             return StateResult::failed(diags);
         }
-        self.finish(ctx, client, planned, &d, g, &path, false, Diagnostics::new()).await
+        self.finish(
+            ctx,
+            client,
+            planned,
+            &d,
+            g,
+            &path,
+            false,
+            Diagnostics::new(),
+        )
+        .await
     }
 
     async fn read(&self, _ctx: &Ctx, state: &Value) -> StateResult {
@@ -683,8 +833,11 @@ impl Resource for GpuVm {
             Ok(s) => s,
             Err(d) => return StateResult::failed(d),
         };
-        let (Some(ns), Some(name)) = (state.get("namespace").as_str(), state.get("name").as_str()) else {
-            return StateResult::failed(Diagnostic::error("Invalid state", "the state has no namespace or name").into());
+        let (Some(ns), Some(name)) = (state.get("namespace").as_str(), state.get("name").as_str())
+        else {
+            return StateResult::failed(
+                Diagnostic::error("Invalid state", "the state has no namespace or name").into(),
+            );
         };
         let client = match session.client().await {
             Ok(c) => c,
@@ -692,7 +845,9 @@ impl Resource for GpuVm {
         };
         let g = match client.generation().await {
             Ok(g) => g,
-            Err(e) => return StateResult::failed(api_error("Cannot discover the Cozystack API", &e)),
+            Err(e) => {
+                return StateResult::failed(api_error("Cannot discover the Cozystack API", &e));
+            }
         };
         match observe(client, g, ns, name).await {
             Ok(Some(o)) => StateResult {
@@ -701,7 +856,11 @@ impl Resource for GpuVm {
                 identity: Some(identity(ns, name)),
             },
             Ok(None) => {
-                tracing::info!(namespace = ns, name, "GPU VM is gone; removing it from state");
+                tracing::info!(
+                    namespace = ns,
+                    name,
+                    "GPU VM is gone; removing it from state"
+                );
                 StateResult::default()
             }
             Err(e) => StateResult {
@@ -712,7 +871,13 @@ impl Resource for GpuVm {
         }
     }
 
-    async fn update(&self, ctx: &Ctx, prior: &Value, planned: &Value, config: &Value) -> StateResult {
+    async fn update(
+        &self,
+        ctx: &Ctx,
+        prior: &Value,
+        planned: &Value,
+        config: &Value,
+    ) -> StateResult {
         let session = match common::session(&self.session) {
             Ok(s) => s,
             Err(d) => return StateResult::failed(d),
@@ -723,7 +888,9 @@ impl Resource for GpuVm {
         };
         let g = match client.generation().await {
             Ok(g) => g,
-            Err(e) => return StateResult::failed(api_error("Cannot discover the Cozystack API", &e)),
+            Err(e) => {
+                return StateResult::failed(api_error("Cannot discover the Cozystack API", &e));
+            }
         };
         let d = match desired(&session, client, planned, config).await {
             Ok(d) => d,
@@ -736,13 +903,18 @@ impl Resource for GpuVm {
         };
         // cloud_init_wo: only sent when its version changes.
         let mut spec = d.spec.clone();
-        if config.get("cloud_init").is_null() && prior.get("cloud_init_wo_version") == planned.get("cloud_init_wo_version") {
+        if config.get("cloud_init").is_null()
+            && prior.get("cloud_init_wo_version") == planned.get("cloud_init_wo_version")
+        {
             spec.cloud_init = None;
         }
         let path = CozyClient::app_path(vm::vm_plural(g), &d.namespace, &d.name);
         let mut patch = vm::vm_spec_patch(g, &spec);
         vm::annotate_gpu_spelling(&mut patch, &d.user_gpus);
-        if config.get("cloud_init").is_null() && spec.cloud_init.is_none() && !prior.get("cloud_init_wo_version").is_null() {
+        if config.get("cloud_init").is_null()
+            && spec.cloud_init.is_none()
+            && !prior.get("cloud_init_wo_version").is_null()
+        {
             // Keep the write-only value in place.
             if let Some(m) = patch["spec"].as_object_mut() {
                 m.remove("cloudInit");
@@ -756,14 +928,16 @@ impl Resource for GpuVm {
             let old_size = prior.get("system_disk").get("size");
             let new_size = planned.get("system_disk").get("size");
             if new_size.is_known() && !new_size.is_null() && old_size != new_size {
-                let dpath = CozyClient::app_path(vm::VM_DISKS, &d.namespace, &vm::disk_name(&d.name));
+                let dpath =
+                    CozyClient::app_path(vm::VM_DISKS, &d.namespace, &vm::disk_name(&d.name));
                 let p = serde_json::json!({"spec": {"storage": new_size.as_str()}});
                 if let Err(e) = client.merge_patch(&dpath, &p).await {
                     return keep_prior(api_error("Failed to resize the VM's disk", &e));
                 }
             }
         }
-        self.finish(ctx, client, planned, &d, g, &path, true, Diagnostics::new()).await
+        self.finish(ctx, client, planned, &d, g, &path, true, Diagnostics::new())
+            .await
     }
 
     async fn delete(&self, ctx: &Ctx, prior: &Value) -> Diagnostics {
@@ -771,7 +945,8 @@ impl Resource for GpuVm {
             Ok(s) => s,
             Err(d) => return d,
         };
-        let (Some(ns), Some(name)) = (prior.get("namespace").as_str(), prior.get("name").as_str()) else {
+        let (Some(ns), Some(name)) = (prior.get("namespace").as_str(), prior.get("name").as_str())
+        else {
             return Diagnostics::new();
         };
         let client = match session.client().await {
@@ -810,7 +985,9 @@ impl Resource for GpuVm {
                 i.get("name").as_str().unwrap_or_default().to_string(),
             ),
             _ => match id.split_once('/') {
-                Some((ns, name)) if !ns.is_empty() && !name.is_empty() && !name.contains('/') => (ns.to_string(), name.to_string()),
+                Some((ns, name)) if !ns.is_empty() && !name.is_empty() && !name.contains('/') => {
+                    (ns.to_string(), name.to_string())
+                }
                 _ => {
                     return StateResult::failed(
                         Diagnostic::error(
@@ -832,15 +1009,31 @@ impl Resource for GpuVm {
         };
         let g = match client.generation().await {
             Ok(g) => g,
-            Err(e) => return StateResult::failed(api_error("Cannot discover the Cozystack API", &e)),
+            Err(e) => {
+                return StateResult::failed(api_error("Cannot discover the Cozystack API", &e));
+            }
         };
         match observe(client, g, &ns, &name).await {
             Ok(Some(o)) => {
                 // Import reports everything the API holds.
                 let seed = Value::object([
                     ("gpus", Value::List(vec![])),
-                    ("ssh_keys", if o.spec.ssh_keys.as_ref().is_some_and(|k| !k.is_empty()) { Value::List(vec![]) } else { Value::Null }),
-                    ("cloud_init", if o.spec.cloud_init.is_some() { Value::string("") } else { Value::Null }),
+                    (
+                        "ssh_keys",
+                        if o.spec.ssh_keys.as_ref().is_some_and(|k| !k.is_empty()) {
+                            Value::List(vec![])
+                        } else {
+                            Value::Null
+                        },
+                    ),
+                    (
+                        "cloud_init",
+                        if o.spec.cloud_init.is_some() {
+                            Value::string("")
+                        } else {
+                            Value::Null
+                        },
+                    ),
                 ]);
                 let mut state = state_from(&seed, &ns, &name, &o);
                 if o.spec.gpus.is_empty()
@@ -873,20 +1066,39 @@ impl Resource for GpuVm {
 async fn adopt_leftover_disk(client: &CozyClient, d: &Desired) -> Result<bool, CozyError> {
     let dpath = CozyClient::app_path(vm::VM_DISKS, &d.namespace, &vm::disk_name(&d.name));
     let ipath = CozyClient::app_path(vm::VM_INSTANCES, &d.namespace, &d.name);
-    let Some(disk) = client.get_opt(&dpath).await? else { return Ok(false) };
-    if !vm::is_ours(&disk) || disk["metadata"]["deletionTimestamp"].is_string() || client.get_opt(&ipath).await?.is_some() {
+    let Some(disk) = client.get_opt(&dpath).await? else {
+        return Ok(false);
+    };
+    if !vm::is_ours(&disk)
+        || disk["metadata"]["deletionTimestamp"].is_string()
+        || client.get_opt(&ipath).await?.is_some()
+    {
         return Ok(false);
     }
     let have = vm::parse_vm(ApiGeneration::V1, &serde_json::json!({}), Some(&disk)).disk;
-    let want_image = d.spec.disk.image.clone().unwrap_or_else(|| vm::DEFAULT_IMAGE.into());
-    let want_class = d.spec.disk.storage_class.clone().unwrap_or_else(|| vm::DEFAULT_STORAGE_CLASS.into());
-    if have.image.as_deref() != Some(want_image.as_str()) || have.storage_class.as_deref() != Some(want_class.as_str()) {
+    let want_image = d
+        .spec
+        .disk
+        .image
+        .clone()
+        .unwrap_or_else(|| vm::DEFAULT_IMAGE.into());
+    let want_class = d
+        .spec
+        .disk
+        .storage_class
+        .clone()
+        .unwrap_or_else(|| vm::DEFAULT_STORAGE_CLASS.into());
+    if have.image.as_deref() != Some(want_image.as_str())
+        || have.storage_class.as_deref() != Some(want_class.as_str())
+    {
         return Ok(false);
     }
     if let Some(size) = &d.spec.disk.size
         && have.size.as_deref() != Some(size.as_str())
     {
-        client.merge_patch(&dpath, &serde_json::json!({"spec": {"storage": size}})).await?;
+        client
+            .merge_patch(&dpath, &serde_json::json!({"spec": {"storage": size}}))
+            .await?;
     }
     tracing::info!(namespace = %d.namespace, name = %d.name, "adopting the VM's own leftover disk");
     Ok(true)
@@ -912,7 +1124,11 @@ impl GpuVm {
             // visible for a moment after the create.
             let mut paths = vec![path.to_string()];
             if g == ApiGeneration::V1 {
-                paths.push(CozyClient::app_path(vm::VM_DISKS, &d.namespace, &vm::disk_name(&d.name)));
+                paths.push(CozyClient::app_path(
+                    vm::VM_DISKS,
+                    &d.namespace,
+                    &vm::disk_name(&d.name),
+                ));
             }
             for p in &paths {
                 if let Err(e) = client.get_after_create(p).await {
@@ -922,7 +1138,11 @@ impl GpuVm {
             }
         }
         if d.wait {
-            let timeout = if after_change { d.timeouts.update } else { d.timeouts.create };
+            let timeout = if after_change {
+                d.timeouts.update
+            } else {
+                d.timeouts.create
+            };
             match common::wait_ready(client, path, timeout, after_change, &ctx.cancel).await {
                 Ok(WaitOutcome::Ready(_)) => {}
                 Ok(WaitOutcome::Failed(_, msg)) => diags.push(Diagnostic::error(
@@ -958,7 +1178,10 @@ impl GpuVm {
                 }
             }
             Ok(None) => {
-                diags.error("The VM disappeared", "It was deleted while Terraform was creating it.");
+                diags.error(
+                    "The VM disappeared",
+                    "It was deleted while Terraform was creating it.",
+                );
                 StateResult::failed(diags)
             }
             Err(e) => {
@@ -970,10 +1193,19 @@ impl GpuVm {
 
     /// A state for an object that exists but could not be fully read: the
     /// planned values with the unknowns filled, so Terraform can record it.
-    fn partial_state(&self, planned: &Value, d: &Desired, g: ApiGeneration, diags: Diagnostics) -> StateResult {
+    fn partial_state(
+        &self,
+        planned: &Value,
+        d: &Desired,
+        g: ApiGeneration,
+        diags: Diagnostics,
+    ) -> StateResult {
         let mut state = planned.clone();
         if let Value::Object(m) = &mut state {
-            m.insert("id".into(), Value::string(format!("{}/{}", d.namespace, d.name)));
+            m.insert(
+                "id".into(),
+                Value::string(format!("{}/{}", d.namespace, d.name)),
+            );
             m.insert("namespace".into(), Value::string(d.namespace.clone()));
             m.insert("api_kind".into(), Value::string(vm::vm_kind(g)));
             for (_, v) in m.iter_mut() {
@@ -981,9 +1213,7 @@ impl GpuVm {
                     *v = Value::Null;
                 }
             }
-            for k in ["ready"] {
-                m.insert(k.into(), Value::Bool(false));
-            }
+            m.insert("ready".into(), Value::Bool(false));
             if let Some(Value::Object(disk)) = m.get_mut("system_disk") {
                 for (_, v) in disk.iter_mut() {
                     if !v.is_known() {
@@ -1009,17 +1239,30 @@ mod tests {
 
     fn config(pairs: &[(&str, Value)]) -> Value {
         let ty = schema().value_type();
-        let Type::Object { attrs, .. } = ty else { unreachable!() };
+        let Type::Object { attrs, .. } = ty else {
+            unreachable!()
+        };
         Value::Object(
             attrs
                 .keys()
-                .map(|k| (k.clone(), pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or(Value::Null)))
+                .map(|k| {
+                    (
+                        k.clone(),
+                        pairs
+                            .iter()
+                            .find(|(n, _)| n == k)
+                            .map(|(_, v)| v.clone())
+                            .unwrap_or(Value::Null),
+                    )
+                })
                 .collect(),
         )
     }
 
     fn paths(d: &Diagnostics) -> Vec<String> {
-        d.iter().filter_map(|d| d.attribute.as_ref().map(|p| p.to_string())).collect()
+        d.iter()
+            .filter_map(|d| d.attribute.as_ref().map(|p| p.to_string()))
+            .collect()
     }
 
     #[test]
@@ -1028,7 +1271,12 @@ mod tests {
             assert!(!a.description.is_empty(), "{} has no description", a.name);
             if let crate::plugin::schema::AttrKind::Nested(_, inner) = &a.kind {
                 for i in inner {
-                    assert!(!i.description.is_empty(), "{}.{} has no description", a.name, i.name);
+                    assert!(
+                        !i.description.is_empty(),
+                        "{}.{} has no description",
+                        a.name,
+                        i.name
+                    );
                 }
             }
         }
@@ -1040,10 +1288,18 @@ mod tests {
             ("name", Value::string("Bad_Name")),
             ("external_method", Value::string("NodePort")),
             ("external_ports", Value::List(vec![Value::number_i64(0)])),
-            ("gpus", Value::List(vec![Value::object([("name", Value::string("L4OS"))])])),
+            (
+                "gpus",
+                Value::List(vec![Value::object([("name", Value::string("L4OS"))])]),
+            ),
         ]));
         let p = paths(&d);
-        for want in ["name", "external_method", "external_ports[0]", "gpus[0].name"] {
+        for want in [
+            "name",
+            "external_method",
+            "external_ports[0]",
+            "gpus[0].name",
+        ] {
             assert!(p.contains(&want.to_string()), "{want} not in {p:?}");
         }
     }
@@ -1061,10 +1317,20 @@ mod tests {
     #[test]
     fn state_keeps_user_spelling_and_quantities() {
         let prior = config(&[
-            ("gpus", Value::List(vec![Value::object([("name", Value::string("nvidia.com/A100"))])])),
+            (
+                "gpus",
+                Value::List(vec![Value::object([(
+                    "name",
+                    Value::string("nvidia.com/A100"),
+                )])]),
+            ),
             (
                 "system_disk",
-                Value::object([("size", Value::string("200Gi")), ("storage_class", Value::Null), ("image", Value::Null)]),
+                Value::object([
+                    ("size", Value::string("200Gi")),
+                    ("storage_class", Value::Null),
+                    ("image", Value::Null),
+                ]),
             ),
         ]);
         let o = Observed {
@@ -1085,7 +1351,10 @@ mod tests {
             gpu_spelling: None,
         };
         let s = state_from(&prior, "tenant-root", "ai", &o);
-        assert_eq!(s.get("gpus").as_list().unwrap()[0].get("name"), &Value::string("nvidia.com/A100"));
+        assert_eq!(
+            s.get("gpus").as_list().unwrap()[0].get("name"),
+            &Value::string("nvidia.com/A100")
+        );
         assert_eq!(s.get("system_disk").get("size"), &Value::string("200Gi"));
         assert_eq!(s.get("id"), &Value::string("tenant-root/ai"));
         assert_eq!(s.get("api_kind"), &Value::string("VMInstance"));

@@ -8,16 +8,30 @@ use serde_json::json;
 use crate::harness::*;
 
 fn vm_path(t: &Target, name: &str) -> String {
-    let plural = if t.profile == "v0" { "virtualmachines" } else { "vminstances" };
-    format!("/apis/apps.cozystack.io/v1alpha1/namespaces/{}/{plural}/{name}", t.namespace)
+    let plural = if t.profile == "v0" {
+        "virtualmachines"
+    } else {
+        "vminstances"
+    };
+    format!(
+        "/apis/apps.cozystack.io/v1alpha1/namespaces/{}/{plural}/{name}",
+        t.namespace
+    )
 }
 
 fn disk_path(t: &Target, name: &str) -> String {
-    format!("/apis/apps.cozystack.io/v1alpha1/namespaces/{}/vmdisks/{name}", t.namespace)
+    format!(
+        "/apis/apps.cozystack.io/v1alpha1/namespaces/{}/vmdisks/{name}",
+        t.namespace
+    )
 }
 
 fn gone(t: &Target, path: &str) {
-    eventually(Duration::from_secs(20), &format!("{path} to be deleted"), || t.get(path).is_none().then_some(()));
+    eventually(
+        Duration::from_secs(20),
+        &format!("{path} to be deleted"),
+        || t.get(path).is_none().then_some(()),
+    );
 }
 
 /// The seed's three examples, applied as a user would, then checked in the
@@ -25,7 +39,11 @@ fn gone(t: &Target, path: &str) {
 fn seed_examples(profile: &str) {
     let t = target(profile, &[]);
     for (example, name, want) in [
-        ("vm-gpu", "vm-gpu", json!({"instanceType": "u1.2xlarge", "gpus": [{"name": "nvidia.com/AD102GL_L40S"}]})),
+        (
+            "vm-gpu",
+            "vm-gpu",
+            json!({"instanceType": "u1.2xlarge", "gpus": [{"name": "nvidia.com/AD102GL_L40S"}]}),
+        ),
         (
             "ai-workstation",
             "ai-workstation",
@@ -40,11 +58,21 @@ fn seed_examples(profile: &str) {
         let w = Workdir::from_example(t, example);
         w.apply(&[]).assert_ok();
         w.assert_no_changes();
-        let obj = t.get(&vm_path(t, name)).unwrap_or_else(|| panic!("{name} not in the API"));
+        let obj = t
+            .get(&vm_path(t, name))
+            .unwrap_or_else(|| panic!("{name} not in the API"));
         for (k, v) in want.as_object().unwrap() {
             assert_eq!(&obj["spec"][k], v, "{profile} {name}: spec.{k}");
         }
-        assert_eq!(obj["status"]["conditions"].as_array().unwrap().iter().find(|c| c["type"] == "Ready").unwrap()["status"], "True");
+        assert_eq!(
+            obj["status"]["conditions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|c| c["type"] == "Ready")
+                .unwrap()["status"],
+            "True"
+        );
         if example == "ai-workstation" {
             // The seed's `size` reaches the API as `storage`.
             let storage = if profile == "v0" {
@@ -53,10 +81,27 @@ fn seed_examples(profile: &str) {
                 t.get(&disk_path(t, name)).unwrap()["spec"]["storage"].clone()
             };
             assert_eq!(storage, "200Gi");
-            assert!(obj["spec"]["cloudInit"].as_str().unwrap().starts_with("#cloud-config"));
+            assert!(
+                obj["spec"]["cloudInit"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("#cloud-config")
+            );
             let vals = w.resource_values("hikube_gpu_vm.ai_workstation");
-            assert!(vals["external_ip"].as_str().is_some_and(|ip| ip.starts_with("192.0.2.")), "{vals}");
-            assert_eq!(vals["api_kind"], if profile == "v0" { "VirtualMachine" } else { "VMInstance" });
+            assert!(
+                vals["external_ip"]
+                    .as_str()
+                    .is_some_and(|ip| ip.starts_with("192.0.2.")),
+                "{vals}"
+            );
+            assert_eq!(
+                vals["api_kind"],
+                if profile == "v0" {
+                    "VirtualMachine"
+                } else {
+                    "VMInstance"
+                }
+            );
         }
         w.destroy().assert_ok();
         gone(t, &vm_path(t, name));
@@ -77,7 +122,10 @@ fn seed_examples_v1() {
 }
 
 fn body(name: &str, instance_type: &str, gpus: &[&str], image: &str) -> String {
-    let gpus: Vec<String> = gpus.iter().map(|g| format!("{{ name = \"{g}\" }}")).collect();
+    let gpus: Vec<String> = gpus
+        .iter()
+        .map(|g| format!("{{ name = \"{g}\" }}"))
+        .collect();
     format!(
         "resource \"hikube_gpu_vm\" \"vm\" {{\n  name          = \"{name}\"\n  instance_type = \"{instance_type}\"\n  gpus          = [{}]\n  system_disk = {{\n    size  = \"20Gi\"\n    image = \"{image}\"\n  }}\n}}\n",
         gpus.join(", ")
@@ -93,7 +141,10 @@ fn lifecycle(profile: &str) {
 
     // In place: a bigger type and a second GPU.
     w.write_body(t, &body(&name, "u1.4xlarge", &["L40S", "L40S"], "ubuntu"));
-    assert_eq!(w.planned_actions(), vec![("hikube_gpu_vm.vm".to_string(), vec!["update".to_string()])]);
+    assert_eq!(
+        w.planned_actions(),
+        vec![("hikube_gpu_vm.vm".to_string(), vec!["update".to_string()])]
+    );
     w.apply(&[]).assert_ok();
     let obj = t.get(&vm_path(t, &name)).unwrap();
     assert_eq!(obj["spec"]["instanceType"], "u1.4xlarge");
@@ -104,17 +155,34 @@ fn lifecycle(profile: &str) {
     w.write_body(t, &body(&name, "u1.4xlarge", &["L40S", "L40S"], "fedora"));
     let actions = w.planned_actions();
     assert_eq!(actions.len(), 1);
-    assert!(actions[0].1.contains(&"delete".to_string()) && actions[0].1.contains(&"create".to_string()), "{actions:?}");
+    assert!(
+        actions[0].1.contains(&"delete".to_string())
+            && actions[0].1.contains(&"create".to_string()),
+        "{actions:?}"
+    );
     let plan = w.plan(&[]);
-    assert!(plan.stdout.contains("forces replacement"), "{}", plan.stdout);
+    assert!(
+        plan.stdout.contains("forces replacement"),
+        "{}",
+        plan.stdout
+    );
     w.apply(&[]).assert_ok();
     w.assert_no_changes();
 
     // Drift: an out-of-band change shows in the plan.
-    t.request("PATCH", &vm_path(t, &name), Some(&json!({"spec": {"instanceType": "u1.xlarge"}}))).expect("patch");
+    t.request(
+        "PATCH",
+        &vm_path(t, &name),
+        Some(&json!({"spec": {"instanceType": "u1.xlarge"}})),
+    )
+    .expect("patch");
     let plan = w.plan(&[]);
     assert_eq!(plan.code, 2, "{}", plan.all());
-    assert!(plan.stdout.contains("\"u1.xlarge\" -> \"u1.4xlarge\""), "{}", plan.stdout);
+    assert!(
+        plan.stdout.contains("\"u1.xlarge\" -> \"u1.4xlarge\""),
+        "{}",
+        plan.stdout
+    );
     w.apply(&[]).assert_ok();
     w.assert_no_changes();
 
@@ -122,12 +190,21 @@ fn lifecycle(profile: &str) {
     t.request("DELETE", &vm_path(t, &name), None);
     gone(t, &vm_path(t, &name));
     let actions = w.planned_actions();
-    assert_eq!(actions, vec![("hikube_gpu_vm.vm".to_string(), vec!["create".to_string()])]);
+    assert_eq!(
+        actions,
+        vec![("hikube_gpu_vm.vm".to_string(), vec!["create".to_string()])]
+    );
 
     // Import: a fresh state adopts the live object, then plans no changes.
     w.apply(&[]).assert_ok();
     let w2 = Workdir::for_target(t, &body(&name, "u1.4xlarge", &["L40S", "L40S"], "fedora"));
-    w2.tf(&["import", "-no-color", "hikube_gpu_vm.vm", &format!("{}/{name}", t.namespace)]).assert_ok();
+    w2.tf(&[
+        "import",
+        "-no-color",
+        "hikube_gpu_vm.vm",
+        &format!("{}/{name}", t.namespace),
+    ])
+    .assert_ok();
     w2.assert_no_changes();
     let bad = w2.tf(&["import", "-no-color", "hikube_gpu_vm.other", "no-slash"]);
     assert!(!bad.ok);
@@ -170,9 +247,16 @@ fn existing_object_gets_an_import_hint_and_is_not_touched() {
     let w = Workdir::for_target(t, &body(&name, "u1.2xlarge", &["L40S"], "ubuntu"));
     let r = w.apply(&[]);
     assert!(!r.ok);
-    assert!(r.all().contains("terraform import hikube_gpu_vm"), "{}", r.all());
+    assert!(
+        r.all().contains("terraform import hikube_gpu_vm"),
+        "{}",
+        r.all()
+    );
     let obj = t.get(&vm_path(t, &name)).unwrap();
-    assert_eq!(obj["spec"]["instanceType"], "u1.medium", "the existing object must be left alone");
+    assert_eq!(
+        obj["spec"]["instanceType"], "u1.medium",
+        "the existing object must be left alone"
+    );
     t.request("DELETE", &vm_path(t, &name), None);
     t.request("DELETE", &disk_path(t, &name), None);
 }
@@ -187,9 +271,17 @@ fn transient_5xx_and_dropped_connections_converge_without_duplicates() {
     t.set_faults(&json!({"drop_next": 2}));
     w.assert_no_changes();
     let list = t
-        .get(&format!("/apis/apps.cozystack.io/v1alpha1/namespaces/{}/vminstances", t.namespace))
+        .get(&format!(
+            "/apis/apps.cozystack.io/v1alpha1/namespaces/{}/vminstances",
+            t.namespace
+        ))
         .unwrap();
-    let count = list["items"].as_array().unwrap().iter().filter(|i| i["metadata"]["name"] == name.as_str()).count();
+    let count = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["metadata"]["name"] == name.as_str())
+        .count();
     assert_eq!(count, 1);
     t.set_faults(&json!({"status500_next": 0, "drop_next": 0}));
     w.destroy().assert_ok();
@@ -214,7 +306,11 @@ fn chart_failure_is_reported_and_the_vm_kept_as_tainted() {
     let out = r.all();
     assert!(out.contains("u1.4xlarge"), "{out}");
     let state = w.tf(&["state", "list"]);
-    assert!(state.stdout.contains("hikube_gpu_vm.vm"), "kept in state: {}", state.all());
+    assert!(
+        state.stdout.contains("hikube_gpu_vm.vm"),
+        "kept in state: {}",
+        state.all()
+    );
     w.destroy().assert_ok();
     assert!(t.get(&vm_path(t, &name)).is_none(), "nothing orphaned");
 }

@@ -85,7 +85,8 @@ fn start_target(profile: &str, flags: &[&str]) -> Target {
     {
         return Target {
             kubeconfig: PathBuf::from(kc),
-            namespace: std::env::var("HIKUBE_ACC_NAMESPACE").unwrap_or_else(|_| "tenant-root".into()),
+            namespace: std::env::var("HIKUBE_ACC_NAMESPACE")
+                .unwrap_or_else(|_| "tenant-root".into()),
             admin_url: None,
             profile: std::env::var("HIKUBE_ACC_PROFILE").unwrap_or_else(|_| profile.into()),
             _child: None,
@@ -94,7 +95,11 @@ fn start_target(profile: &str, flags: &[&str]) -> Target {
     let bin = std::env::var("TESTBED_BIN")
         .map(PathBuf::from)
         .unwrap_or_else(|_| repo_root().join(".testbed/bin/testbed"));
-    assert!(bin.exists(), "test bed binary {} missing: run `make testbed-build`", bin.display());
+    assert!(
+        bin.exists(),
+        "test bed binary {} missing: run `make testbed-build`",
+        bin.display()
+    );
     let dir = tempfile::Builder::new()
         .prefix(&format!("hikube-acc-{profile}-"))
         .tempdir()
@@ -129,7 +134,10 @@ fn start_target(profile: &str, flags: &[&str]) -> Target {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
-    let admin = std::fs::read_to_string(dir.join("admin-url")).unwrap().trim().to_string();
+    let admin = std::fs::read_to_string(dir.join("admin-url"))
+        .unwrap()
+        .trim()
+        .to_string();
     Target {
         kubeconfig: dir.join("kubeconfig"),
         namespace: "tenant-root".into(),
@@ -142,13 +150,20 @@ fn start_target(profile: &str, flags: &[&str]) -> Target {
 impl Target {
     /// Requests the test bed saw (method, path), oldest first.
     pub fn requests(&self) -> Vec<(String, String)> {
-        let Some(url) = &self.admin_url else { return vec![] };
+        let Some(url) = &self.admin_url else {
+            return vec![];
+        };
         let body = http_get(&format!("{url}/requests"));
         let v: Json = serde_json::from_str(&body).unwrap_or(Json::Null);
         v.as_array()
             .map(|a| {
                 a.iter()
-                    .map(|r| (r["method"].as_str().unwrap_or("").to_string(), r["path"].as_str().unwrap_or("").to_string()))
+                    .map(|r| {
+                        (
+                            r["method"].as_str().unwrap_or("").to_string(),
+                            r["path"].as_str().unwrap_or("").to_string(),
+                        )
+                    })
                     .collect()
             })
             .unwrap_or_default()
@@ -206,7 +221,10 @@ fn http_post(url: &str, body: &str) -> String {
 
 fn http(url: &str, method: &str, body: Option<&str>) -> String {
     let rest = url.strip_prefix("http://").expect("admin url is http");
-    let (host, path) = rest.split_once('/').map(|(h, p)| (h, format!("/{p}"))).unwrap_or((rest, "/".into()));
+    let (host, path) = rest
+        .split_once('/')
+        .map(|(h, p)| (h, format!("/{p}")))
+        .unwrap_or((rest, "/".into()));
     let mut s = std::net::TcpStream::connect(host).expect("admin connect");
     let body = body.unwrap_or("");
     write!(
@@ -222,7 +240,10 @@ fn http(url: &str, method: &str, body: Option<&str>) -> String {
     let mut line = String::new();
     while reader.read_line(&mut line).unwrap_or(0) > 0 {
         if headers {
-            if line.to_ascii_lowercase().starts_with("transfer-encoding: chunked") {
+            if line
+                .to_ascii_lowercase()
+                .starts_with("transfer-encoding: chunked")
+            {
                 chunked = true;
             }
             if line == "\r\n" {
@@ -252,20 +273,30 @@ fn http(url: &str, method: &str, body: Option<&str>) -> String {
 /// A raw API request with the kubeconfig's credentials, through kube-rs
 /// directly (not through the provider's code).
 fn kube_request(t: &Target, method: &str, path: &str, body: Option<&Json>) -> Option<Json> {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async {
         let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
         let kc = kube::config::Kubeconfig::read_from(&t.kubeconfig).unwrap();
-        let cfg = kube::Config::from_custom_kubeconfig(kc, &kube::config::KubeConfigOptions::default())
-            .await
-            .unwrap();
+        let cfg =
+            kube::Config::from_custom_kubeconfig(kc, &kube::config::KubeConfigOptions::default())
+                .await
+                .unwrap();
         let client = kube::Client::try_from(cfg).unwrap();
         let mut req = http::Request::builder().method(method).uri(path);
         if body.is_some() {
-            let ct = if method == "PATCH" { "application/merge-patch+json" } else { "application/json" };
+            let ct = if method == "PATCH" {
+                "application/merge-patch+json"
+            } else {
+                "application/json"
+            };
             req = req.header("Content-Type", ct);
         }
-        let req = req.body(body.map(|b| b.to_string().into_bytes()).unwrap_or_default()).unwrap();
+        let req = req
+            .body(body.map(|b| b.to_string().into_bytes()).unwrap_or_default())
+            .unwrap();
         client.request::<Json>(req).await.ok()
     })
 }
@@ -316,13 +347,25 @@ impl Run {
         // `validate -json` prints one document with a `diagnostics` array;
         // `plan -json` and `apply -json` print one JSON message per line.
         let items: Vec<Json> = match serde_json::from_str::<Json>(&self.stdout) {
-            Ok(doc) if doc["diagnostics"].is_array() => doc["diagnostics"].as_array().cloned().unwrap_or_default(),
-            _ => self.stdout.lines().filter_map(|l| serde_json::from_str::<Json>(l).ok()).collect(),
+            Ok(doc) if doc["diagnostics"].is_array() => {
+                doc["diagnostics"].as_array().cloned().unwrap_or_default()
+            }
+            _ => self
+                .stdout
+                .lines()
+                .filter_map(|l| serde_json::from_str::<Json>(l).ok())
+                .collect(),
         };
         items
             .into_iter()
             .filter_map(|v| {
-                let d = if v["type"] == "diagnostic" { v["diagnostic"].clone() } else if v.get("severity").is_some() { v } else { return None };
+                let d = if v["type"] == "diagnostic" {
+                    v["diagnostic"].clone()
+                } else if v.get("severity").is_some() {
+                    v
+                } else {
+                    return None;
+                };
                 Some(JsonDiag {
                     severity: d["severity"].as_str().unwrap_or("").into(),
                     summary: d["summary"].as_str().unwrap_or("").into(),
@@ -354,7 +397,10 @@ impl Workdir {
     /// A working directory holding `main.tf` (plus the provider block for
     /// `target` when given).
     pub fn new(main_tf: &str) -> Self {
-        let dir = tempfile::Builder::new().prefix("hikube-tf-").tempdir().unwrap();
+        let dir = tempfile::Builder::new()
+            .prefix("hikube-tf-")
+            .tempdir()
+            .unwrap();
         let bin_dir = Path::new(PROVIDER_BIN).parent().unwrap();
         let cli_config = dir.path().join("dev.tfrc");
         std::fs::write(
@@ -366,7 +412,11 @@ impl Workdir {
         )
         .unwrap();
         std::fs::write(dir.path().join("main.tf"), main_tf).unwrap();
-        Self { dir, cli_config, env: vec![] }
+        Self {
+            dir,
+            cli_config,
+            env: vec![],
+        }
     }
 
     /// A working directory for `target`: writes a provider block using its
@@ -404,7 +454,11 @@ impl Workdir {
     /// Replace the body after the provider block (for_target layout).
     pub fn write_body(&self, t: &Target, body: &str) {
         let fresh = Self::for_target(t, body);
-        std::fs::copy(fresh.dir.path().join("main.tf"), self.dir.path().join("main.tf")).unwrap();
+        std::fs::copy(
+            fresh.dir.path().join("main.tf"),
+            self.dir.path().join("main.tf"),
+        )
+        .unwrap();
     }
 
     /// Add an environment variable for every command.
@@ -474,11 +528,17 @@ impl Workdir {
                             c["address"].as_str().unwrap_or("").to_string(),
                             c["change"]["actions"]
                                 .as_array()
-                                .map(|x| x.iter().map(|s| s.as_str().unwrap_or("").to_string()).collect())
+                                .map(|x| {
+                                    x.iter()
+                                        .map(|s| s.as_str().unwrap_or("").to_string())
+                                        .collect()
+                                })
                                 .unwrap_or_default(),
                         )
                     })
-                    .filter(|(_, a): &(String, Vec<String>)| a != &vec!["no-op".to_string()] && a != &vec!["read".to_string()])
+                    .filter(|(_, a): &(String, Vec<String>)| {
+                        a != &vec!["no-op".to_string()] && a != &vec!["read".to_string()]
+                    })
                     .collect()
             })
             .unwrap_or_default()
