@@ -1,9 +1,10 @@
 //! The resources and data sources of the provider, registered in one list.
 
 pub mod common;
+pub mod gpu_nodegroup;
 pub mod gpu_types;
-pub mod instance_types;
 pub mod gpu_vm;
+pub mod instance_types;
 
 use std::sync::Arc;
 
@@ -12,7 +13,10 @@ use crate::provider::SharedSession;
 
 /// All resource types.
 pub fn all(session: &SharedSession) -> Vec<Arc<dyn Resource>> {
-    vec![Arc::new(gpu_vm::GpuVm::new(session.clone()))]
+    vec![
+        Arc::new(gpu_vm::GpuVm::new(session.clone())),
+        Arc::new(gpu_nodegroup::GpuNodeGroup::new(session.clone())),
+    ]
 }
 
 /// All data sources.
