@@ -183,19 +183,82 @@ fn pb_path(p: &AttrPath) -> pb::AttributePath {
     }
 }
 
-fn pb_diags(d: &Diagnostics) -> Vec<pb::Diagnostic> {
+/// Diagnostics for an object of `block`'s schema. Terraform maps an
+/// attribute path onto the configuration by walking blocks; it cannot walk
+/// into an attribute's expression (`gpus = [{ name = ... }]`), and given
+/// such a path it highlights an unrelated line. So the path sent stops at
+/// the attribute (the exact path goes into the detail and the log).
+fn pb_diags_in(d: &Diagnostics, block: &Block) -> Vec<pb::Diagnostic> {
     d.iter()
-        .inspect(|d| log_diagnostic(d))
-        .map(|d| pb::Diagnostic {
-            severity: match d.severity {
-                Severity::Error => pb::diagnostic::Severity::Error as i32,
-                Severity::Warning => pb::diagnostic::Severity::Warning as i32,
-            },
-            summary: d.summary.clone(),
-            detail: d.detail.clone(),
-            attribute: d.attribute.as_ref().map(pb_path),
+        .map(|d| {
+            let shown = displayable(d, block);
+            // The log keeps the exact path; the detail is what Terraform shows.
+            log_diagnostic(&Diagnostic {
+                detail: shown.detail.clone(),
+                ..d.clone()
+            });
+            to_pb_diag(&shown)
         })
         .collect()
+}
+
+/// The diagnostic as Terraform can show it (see [`pb_diags_in`]).
+pub fn displayable(d: &Diagnostic, block: &Block) -> Diagnostic {
+    let Some(path) = &d.attribute else {
+        return d.clone();
+    };
+    let shown = display_path(path, block);
+    if shown.0.len() == path.0.len() {
+        return d.clone();
+    }
+    let mut out = d.clone();
+    out.detail = format!("At `{path}`: {}", d.detail);
+    out.attribute = Some(shown);
+    out
+}
+
+fn display_path(path: &AttrPath, block: &Block) -> AttrPath {
+    let mut out = Vec::new();
+    let mut current = block;
+    let mut steps = path.0.iter().peekable();
+    while let Some(step) = steps.next() {
+        out.push(step.clone());
+        let PathStep::Attr(name) = step else { break };
+        if current.attribute(name).is_some() {
+            break; // an attribute: Terraform can point at it, not inside it
+        }
+        match current.blocks.iter().find(|b| &b.type_name == name) {
+            Some(b) => {
+                // Blocks are walkable; keep an index or key step into them.
+                if b.nesting != Nesting::Single
+                    && let Some(next) = steps.peek()
+                    && !matches!(next, PathStep::Attr(_))
+                {
+                    out.push(steps.next().expect("peeked").clone());
+                }
+                current = &b.block;
+            }
+            None => break,
+        }
+    }
+    AttrPath(out)
+}
+
+fn pb_diags(d: &Diagnostics) -> Vec<pb::Diagnostic> {
+    d.iter().for_each(log_diagnostic);
+    d.iter().map(to_pb_diag).collect()
+}
+
+fn to_pb_diag(d: &Diagnostic) -> pb::Diagnostic {
+    pb::Diagnostic {
+        severity: match d.severity {
+            Severity::Error => pb::diagnostic::Severity::Error as i32,
+            Severity::Warning => pb::diagnostic::Severity::Warning as i32,
+        },
+        summary: d.summary.clone(),
+        detail: d.detail.clone(),
+        attribute: d.attribute.as_ref().map(pb_path),
+    }
 }
 
 /// Log a diagnostic the way terraform-plugin-go does ("Response contains
@@ -388,7 +451,7 @@ impl pb::provider_server::Provider for ProviderService {
             Err(d) => d,
         };
         Ok(Response::new(pb::validate_provider_config::Response {
-            diagnostics: pb_diags(&diags),
+            diagnostics: pb_diags_in(&diags, &self.provider_schema.block),
         }))
     }
 
@@ -410,7 +473,7 @@ impl pb::provider_server::Provider for ProviderService {
         };
         tracing::debug!(tf_rpc = "ValidateResourceConfig", tf_resource_type = %r.type_name, diagnostics = diags.0.len(), "validated");
         Ok(Response::new(pb::validate_resource_config::Response {
-            diagnostics: pb_diags(&diags),
+            diagnostics: pb_diags_in(&diags, &e.schema.block),
         }))
     }
 
@@ -425,7 +488,7 @@ impl pb::provider_server::Provider for ProviderService {
             Err(d) => d,
         };
         Ok(Response::new(pb::validate_data_resource_config::Response {
-            diagnostics: pb_diags(&diags),
+            diagnostics: pb_diags_in(&diags, &e.schema.block),
         }))
     }
 
@@ -465,7 +528,7 @@ impl pb::provider_server::Provider for ProviderService {
         };
         Ok(Response::new(pb::upgrade_resource_state::Response {
             upgraded_state: upgraded,
-            diagnostics: pb_diags(&diags),
+            diagnostics: pb_diags_in(&diags, &e.schema.block),
         }))
     }
 
@@ -538,7 +601,7 @@ impl pb::provider_server::Provider for ProviderService {
         };
         Ok(Response::new(pb::upgrade_resource_identity::Response {
             upgraded_identity: upgraded,
-            diagnostics: pb_diags(&diags),
+            diagnostics: pb_diags_in(&diags, &e.schema.block),
         }))
     }
 
@@ -564,7 +627,7 @@ impl pb::provider_server::Provider for ProviderService {
             Err(d) => d,
         };
         Ok(Response::new(pb::configure_provider::Response {
-            diagnostics: pb_diags(&diags),
+            diagnostics: pb_diags_in(&diags, &self.provider_schema.block),
         }))
     }
 
@@ -585,7 +648,7 @@ impl pb::provider_server::Provider for ProviderService {
             if ctx.deferral_allowed {
                 return Ok(Response::new(pb::read_resource::Response {
                     new_state: encode(&state, &e.ty, &mut diags),
-                    diagnostics: pb_diags(&diags),
+                    diagnostics: pb_diags_in(&diags, &e.schema.block),
                     private: r.private,
                     deferred: pb_deferred(Some(reason)),
                     new_identity: r.current_identity,
@@ -604,7 +667,7 @@ impl pb::provider_server::Provider for ProviderService {
         let new_identity = identity_data(out.identity.as_ref(), id_ty, &mut diags);
         Ok(Response::new(pb::read_resource::Response {
             new_state,
-            diagnostics: pb_diags(&diags),
+            diagnostics: pb_diags_in(&diags, &e.schema.block),
             private: r.private,
             deferred: None,
             new_identity,
@@ -639,7 +702,7 @@ impl pb::provider_server::Provider for ProviderService {
             Ok(req) => req,
             Err(d) => {
                 return Ok(Response::new(pb::plan_resource_change::Response {
-                    diagnostics: pb_diags(&d),
+                    diagnostics: pb_diags_in(&d, &e.schema.block),
                     ..Default::default()
                 }));
             }
@@ -665,7 +728,7 @@ impl pb::provider_server::Provider for ProviderService {
             planned_state,
             requires_replace: plan.requires_replace.iter().map(pb_path).collect(),
             planned_private: r.prior_private,
-            diagnostics: pb_diags(&diags),
+            diagnostics: pb_diags_in(&diags, &e.schema.block),
             legacy_type_system: false,
             deferred: pb_deferred(plan.deferred),
             planned_identity,
@@ -691,7 +754,7 @@ impl pb::provider_server::Provider for ProviderService {
             Ok(v) => v,
             Err(d) => {
                 return Ok(Response::new(pb::apply_resource_change::Response {
-                    diagnostics: pb_diags(&d),
+                    diagnostics: pb_diags_in(&d, &e.schema.block),
                     ..Default::default()
                 }));
             }
@@ -724,7 +787,7 @@ impl pb::provider_server::Provider for ProviderService {
         Ok(Response::new(pb::apply_resource_change::Response {
             new_state,
             private: r.planned_private,
-            diagnostics: pb_diags(&diags),
+            diagnostics: pb_diags_in(&diags, &e.schema.block),
             legacy_type_system: false,
             new_identity,
         }))
@@ -747,7 +810,7 @@ impl pb::provider_server::Provider for ProviderService {
                 Ok(v) => Some(v),
                 Err(d) => {
                     return Ok(Response::new(pb::import_resource_state::Response {
-                        diagnostics: pb_diags(&d),
+                        diagnostics: pb_diags_in(&d, &e.schema.block),
                         ..Default::default()
                     }));
                 }
@@ -773,7 +836,7 @@ impl pb::provider_server::Provider for ProviderService {
         }
         Ok(Response::new(pb::import_resource_state::Response {
             imported_resources: imported,
-            diagnostics: pb_diags(&diags),
+            diagnostics: pb_diags_in(&diags, &e.schema.block),
             deferred: None,
         }))
     }
@@ -797,7 +860,7 @@ impl pb::provider_server::Provider for ProviderService {
             Ok(c) => c,
             Err(d) => {
                 return Ok(Response::new(pb::read_data_source::Response {
-                    diagnostics: pb_diags(&d),
+                    diagnostics: pb_diags_in(&d, &e.schema.block),
                     ..Default::default()
                 }));
             }
@@ -806,13 +869,13 @@ impl pb::provider_server::Provider for ProviderService {
             if ctx.deferral_allowed {
                 return Ok(Response::new(pb::read_data_source::Response {
                     state: encode(&config, &e.ty, &mut diags),
-                    diagnostics: pb_diags(&diags),
+                    diagnostics: pb_diags_in(&diags, &e.schema.block),
                     deferred: pb_deferred(Some(reason)),
                 }));
             }
             diags.push(unknown_config_error());
             return Ok(Response::new(pb::read_data_source::Response {
-                diagnostics: pb_diags(&diags),
+                diagnostics: pb_diags_in(&diags, &e.schema.block),
                 ..Default::default()
             }));
         }
@@ -829,7 +892,7 @@ impl pb::provider_server::Provider for ProviderService {
         };
         Ok(Response::new(pb::read_data_source::Response {
             state,
-            diagnostics: pb_diags(&diags),
+            diagnostics: pb_diags_in(&diags, &e.schema.block),
             deferred: None,
         }))
     }
@@ -1019,5 +1082,47 @@ fn read_failed(d: Diagnostics) -> pb::read_resource::Response {
     pb::read_resource::Response {
         diagnostics: pb_diags(&d),
         ..Default::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plugin::schema::{Attribute, NestedBlock, timeouts_block};
+
+    fn block() -> Block {
+        Block::new("t")
+            .attr(Attribute::string("name").required())
+            .attr(
+                Attribute::nested(
+                    "gpus",
+                    Nesting::List,
+                    vec![Attribute::string("name").required()],
+                )
+                .optional(),
+            )
+            .block(timeouts_block(&[("create", "1m")]))
+            .block(NestedBlock::single(
+                "exec",
+                Block::new("e").attr(Attribute::string("command").required()),
+            ))
+    }
+
+    #[test]
+    fn paths_stop_at_the_attribute_terraform_can_point_at() {
+        let b = block();
+        let d = Diagnostic::error("Unknown GPU type", "bad")
+            .at(AttrPath::root("gpus").index(1).attr("name"));
+        let shown = displayable(&d, &b);
+        assert_eq!(shown.attribute, Some(AttrPath::root("gpus")));
+        assert_eq!(shown.detail, "At `gpus[1].name`: bad");
+        for p in [
+            AttrPath::root("name"),
+            AttrPath::root("timeouts").attr("create"),
+            AttrPath::root("exec").attr("command"),
+        ] {
+            let d = Diagnostic::error("x", "y").at(p.clone());
+            assert_eq!(displayable(&d, &b), d, "{p}");
+        }
     }
 }

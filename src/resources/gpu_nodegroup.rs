@@ -201,24 +201,9 @@ fn rule_input(config: &Value) -> NodeGroupInput {
     }
 }
 
-/// Point a diagnostic at the top-level attribute it is about. Nested
-/// attributes are HCL expressions (`gpus = [{ name = ... }]`), and Terraform
-/// cannot follow a path into an expression: given `gpus[0].name` it shows
-/// the resource's own `name` line, and given `resources.memory` (not
-/// written) the resource header. The top-level attribute's line is the
-/// right one in both cases; the summary and detail name the exact field.
-fn point_at_written(_config: &Value, mut d: Diagnostics) -> Diagnostics {
-    for diag in &mut d.0 {
-        if let Some(path) = &mut diag.attribute {
-            path.0.truncate(1);
-        }
-    }
-    d
-}
-
 fn validate_config(config: &Value) -> Diagnostics {
     let findings = catalog::check_nodegroup(&rule_input(config), &RuleContext::offline());
-    let mut d = point_at_written(config, common::findings_to_diags(findings));
+    let mut d = common::findings_to_diags(findings);
     if config.get("name").as_str() == Some(DEFAULT_NODE_GROUP) {
         d.error_at(
             AttrPath::root("name"),
@@ -735,10 +720,7 @@ impl Resource for GpuNodeGroup {
             .into_iter()
             .filter(|f| !offline.contains(&(f.summary.clone(), f.path_string())))
             .collect();
-        plan.diagnostics.extend(point_at_written(
-            &req.config,
-            common::findings_to_diags(online),
-        ));
+        plan.diagnostics.extend(common::findings_to_diags(online));
     }
 
     async fn create(&self, ctx: &Ctx, planned: &Value, _config: &Value) -> StateResult {
@@ -1033,7 +1015,7 @@ mod tests {
             d.iter().any(|d| d
                 .attribute
                 .as_ref()
-                .is_some_and(|p| p.to_string() == "gpus")),
+                .is_some_and(|p| p.to_string() == "gpus[0].name")),
             "{d:?}"
         );
         let missing = d
@@ -1042,7 +1024,7 @@ mod tests {
             .unwrap();
         assert_eq!(
             missing.attribute.as_ref().map(|p| p.to_string()).as_deref(),
-            Some("resources")
+            Some("resources.memory")
         );
     }
 

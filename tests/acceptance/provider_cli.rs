@@ -106,16 +106,33 @@ fn unknown_provider_configuration_is_a_clear_error_at_plan() {
     ));
     let r = w.plan(&[]);
     assert_eq!(r.code, 1, "{}", r.all());
-    assert!(r.all().contains("Provider configuration is not known yet"), "{}", r.all());
-    assert!(t.writes_to("/vminstances").iter().all(|(_, p)| !p.contains("defer")), "no write");
+    assert!(
+        r.all().contains("Provider configuration is not known yet"),
+        "{}",
+        r.all()
+    );
+    assert!(
+        t.writes_to("/vminstances")
+            .iter()
+            .all(|(_, p)| !p.contains("defer")),
+        "no write"
+    );
 }
 
 #[test]
 fn tf_log_shows_provider_logs_and_never_the_token() {
     let t = target("v1", &[]);
-    let token = std::fs::read_to_string(t.kubeconfig.parent().unwrap().join("token")).unwrap().trim().to_string();
+    let token = std::fs::read_to_string(t.kubeconfig.parent().unwrap().join("token"))
+        .unwrap()
+        .trim()
+        .to_string();
     let kc = std::fs::read_to_string(&t.kubeconfig).unwrap();
-    let server = kc.lines().find_map(|l| l.trim().strip_prefix("server: ")).unwrap().trim().to_string();
+    let server = kc
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("server: "))
+        .unwrap()
+        .trim()
+        .to_string();
     let w = Workdir::new(&format!(
         "{HEADER}\nprovider \"hikube\" {{\n  host      = \"{server}\"\n  token     = \"{token}\"\n  insecure  = true\n  namespace = \"tenant-root\"\n}}\n\nresource \"hikube_gpu_vm\" \"vm\" {{\n  name          = \"{}\"\n  instance_type = \"u1.2xlarge\"\n  gpus          = [{{ name = \"L40S\" }}]\n  cloud_init    = \"#cloud-config\\npassword: hunter2-secret\\n\"\n}}\n",
         unique("logs")
@@ -124,9 +141,24 @@ fn tf_log_shows_provider_logs_and_never_the_token() {
     let r = w.plan(&[]);
     assert_eq!(r.code, 2, "{}", r.all());
     let all = r.all();
-    assert!(all.contains("provider.terraform-provider-hikube"), "provider logs reach Terraform's log");
-    assert!(all.contains("provider configured"), "debug line about the configuration source");
-    assert!(all.contains("[DEBUG] provider.terraform-provider-hikube: provider configured"), "logged at DEBUG level");
-    assert!(!all.contains(&token), "the token must never appear in logs or plan output");
-    assert!(!all.contains("hunter2-secret"), "cloud-init must never appear in logs or plan output");
+    assert!(
+        all.contains("provider.terraform-provider-hikube"),
+        "provider logs reach Terraform's log"
+    );
+    assert!(
+        all.contains("provider configured"),
+        "debug line about the configuration source"
+    );
+    assert!(
+        all.contains("[DEBUG] provider.terraform-provider-hikube: provider configured"),
+        "logged at DEBUG level"
+    );
+    assert!(
+        !all.contains(&token),
+        "the token must never appear in logs or plan output"
+    );
+    assert!(
+        !all.contains("hunter2-secret"),
+        "cloud-init must never appear in logs or plan output"
+    );
 }

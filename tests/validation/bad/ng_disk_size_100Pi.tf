@@ -1,0 +1,8 @@
+# expect: error | disk_size | Disk size too large
+
+resource "hikube_gpu_nodegroup" "ng" {
+  cluster = "demo"
+  name    = "gpu"
+  instance_type = "u1.2xlarge"
+  disk_size     = "100Pi"
+}

@@ -1,0 +1,7 @@
+# expect: warning | instance_type | vCPU per GPU outside the recommended range
+
+resource "hikube_gpu_vm" "vm" {
+  name = "gpu-vm"
+  instance_type = "u1.8xlarge"
+  gpus          = [{ name = "L40S" }]
+}
