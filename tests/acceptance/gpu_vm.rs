@@ -337,3 +337,29 @@ fn thirty_vms_with_parallelism_ten() {
         assert!(t.get(&vm_path(t, &format!("{prefix}-{i}"))).is_none());
     }
 }
+
+#[test]
+fn import_block_by_identity() {
+    let (major, minor) = terraform_version();
+    if (major, minor) < (1, 12) {
+        eprintln!("SKIPPED: import by identity needs Terraform >= 1.12 (have {major}.{minor})");
+        return;
+    }
+    let t = target("v1", &[]);
+    let name = unique("ident");
+    let vm = body(&name, "u1.2xlarge", &["L40S"], "ubuntu");
+    let w = Workdir::for_target(t, &vm);
+    w.apply(&[]).assert_ok();
+    let w2 = Workdir::for_target(
+        t,
+        &format!(
+            "{vm}\nimport {{\n  to       = hikube_gpu_vm.vm\n  identity = {{ namespace = \"{}\", name = \"{name}\" }}\n}}\n",
+            t.namespace
+        ),
+    );
+    let r = w2.apply(&[]);
+    r.assert_ok();
+    assert!(r.stdout.contains("1 imported"), "{}", r.stdout);
+    w2.assert_no_changes();
+    w.destroy().assert_ok();
+}

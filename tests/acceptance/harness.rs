@@ -593,3 +593,19 @@ pub fn eventually<T>(within: Duration, what: &str, mut f: impl FnMut() -> Option
 pub fn _flush() {
     let _ = std::io::stdout().flush();
 }
+
+/// The Terraform CLI's version as (major, minor).
+pub fn terraform_version() -> (u32, u32) {
+    let out = Command::new(terraform_path())
+        .args(["version", "-json"])
+        .env("TF_CLI_CONFIG_FILE", "/dev/null")
+        .output()
+        .expect("terraform version");
+    let v: Json = serde_json::from_slice(&out.stdout).unwrap_or(Json::Null);
+    let text = v["terraform_version"]
+        .as_str()
+        .unwrap_or("0.0.0")
+        .to_string();
+    let mut parts = text.split('.').map(|p| p.parse().unwrap_or(0));
+    (parts.next().unwrap_or(0), parts.next().unwrap_or(0))
+}

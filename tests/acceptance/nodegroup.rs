@@ -447,3 +447,32 @@ resource "hikube_gpu_nodegroup" "half_sized" {{
     );
     delete_cluster(t, &cl);
 }
+
+#[test]
+fn nodegroup_import_block_by_identity_v1() {
+    let (major, minor) = terraform_version();
+    if (major, minor) < (1, 12) {
+        eprintln!("SKIPPED: import by identity needs Terraform >= 1.12 (have {major}.{minor})");
+        return;
+    }
+    let t = target("v1", &[]);
+    let cl = unique("ident");
+    create_cluster(t, &cl);
+    let body = one_body(&cl, "");
+    let w = Workdir::for_target(t, &body);
+    w.apply(&[]).assert_ok();
+    let w2 = Workdir::for_target(
+        t,
+        &format!(
+            "{body}\nimport {{\n  to       = hikube_gpu_nodegroup.x\n  identity = {{ namespace = \"{}\", cluster = \"{cl}\", name = \"gpu-pool\" }}\n}}\n",
+            t.namespace
+        ),
+    );
+    let r = w2.apply(&[]);
+    r.assert_ok();
+    assert!(r.stdout.contains("1 imported"), "{}", r.stdout);
+    w2.assert_no_changes();
+    w.destroy().assert_ok();
+    assert!(!keys(t, &cl).contains("gpu-pool"));
+    delete_cluster(t, &cl);
+}

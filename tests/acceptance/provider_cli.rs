@@ -162,3 +162,51 @@ fn tf_log_shows_provider_logs_and_never_the_token() {
         "cloud-init must never appear in logs or plan output"
     );
 }
+
+#[test]
+fn debug_mode_serves_terraform_through_reattach() {
+    use std::io::BufRead;
+    let t = target("v1", &[]);
+    let mut child = std::process::Command::new(PROVIDER_BIN)
+        .arg("--debug")
+        .env_remove("TF_PLUGIN_MAGIC_COOKIE")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut reader = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut reattach = None;
+    for _ in 0..6 {
+        let mut l = String::new();
+        reader.read_line(&mut l).unwrap();
+        if let Some(v) = l.split("TF_REATTACH_PROVIDERS='").nth(1) {
+            reattach = v.split('\'').next().map(str::to_string);
+            break;
+        }
+    }
+    let reattach = reattach.expect("reattach line");
+    let w = Workdir::for_target(
+        t,
+        &format!(
+            "resource \"hikube_gpu_vm\" \"vm\" {{\n  name          = \"{}\"\n  instance_type = \"u1.2xlarge\"\n  gpus          = [{{ name = \"L40S\" }}]\n}}\n",
+            unique("dbg")
+        ),
+    )
+    .env("TF_REATTACH_PROVIDERS", &reattach);
+    let r = w.plan(&[]);
+    let alive = child.try_wait().unwrap().is_none();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(
+        r.code,
+        2,
+        "plan through the reattached provider: {}",
+        r.all()
+    );
+    assert!(
+        r.stdout.contains("hikube_gpu_vm.vm will be created"),
+        "{}",
+        r.stdout
+    );
+    assert!(alive, "the debug-mode provider outlives a Terraform run");
+}
