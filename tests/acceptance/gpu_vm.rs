@@ -363,3 +363,53 @@ fn import_block_by_identity() {
     w2.assert_no_changes();
     w.destroy().assert_ok();
 }
+
+#[test]
+fn interrupted_apply_converges_on_the_next_apply() {
+    // A slow cluster: Ready comes 5s after each change.
+    let t = target("v1", &["--ready-delay", "5s"]);
+    let name = unique("intr");
+    let w = Workdir::for_target(t, &body(&name, "u1.2xlarge", &["L40S"], "ubuntu"));
+    let mut child = w.spawn_tf(&["apply", "-auto-approve", "-no-color", "-input=false"]);
+    // Wait until the VM exists, then Ctrl-C Terraform while it waits for Ready.
+    eventually(Duration::from_secs(30), "the VM to be created", || {
+        t.get(&vm_path(t, &name)).map(|_| ())
+    });
+    std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let out = child.wait_with_output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!out.status.success(), "an interrupted apply fails: {text}");
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "StopProvider ends the wait promptly: {text}"
+    );
+    // Whatever was written is in state, so nothing is orphaned ...
+    let list = w.tf(&["state", "list"]);
+    assert!(list.stdout.contains("hikube_gpu_vm.vm"), "{}", list.all());
+    // ... and the next apply converges to exactly one Ready VM.
+    w.apply(&[]).assert_ok();
+    w.assert_no_changes();
+    let all = t
+        .get(&format!(
+            "/apis/apps.cozystack.io/v1alpha1/namespaces/{}/vminstances",
+            t.namespace
+        ))
+        .unwrap();
+    let count = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["metadata"]["name"] == name.as_str())
+        .count();
+    assert_eq!(count, 1);
+    assert_eq!(w.resource_values("hikube_gpu_vm.vm")["ready"], true);
+    w.destroy().assert_ok();
+}

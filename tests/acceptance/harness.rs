@@ -467,8 +467,14 @@ impl Workdir {
         self
     }
 
-    /// Run `terraform <args>`.
-    pub fn tf(&self, args: &[&str]) -> Run {
+    /// Start `terraform <args>` without waiting (to interrupt it).
+    pub fn spawn_tf(&self, args: &[&str]) -> Child {
+        let mut cmd = self.command(args);
+        cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+        cmd.spawn().expect("start terraform")
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(terraform_path());
         cmd.args(args)
             .current_dir(self.dir.path())
@@ -483,7 +489,12 @@ impl Workdir {
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
-        Run::from(cmd.output().expect("run terraform"))
+        cmd
+    }
+
+    /// Run `terraform <args>`.
+    pub fn tf(&self, args: &[&str]) -> Run {
+        Run::from(self.command(args).output().expect("run terraform"))
     }
 
     /// `terraform apply -auto-approve` (extra args appended).
