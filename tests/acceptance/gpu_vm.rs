@@ -264,6 +264,9 @@ fn existing_object_gets_an_import_hint_and_is_not_touched() {
 #[test]
 fn transient_5xx_and_dropped_connections_converge_without_duplicates() {
     let t = target("v1", &["--ready-delay", "200ms"]);
+    if skip_on_real_cluster(t, "transient faults") {
+        return;
+    }
     let name = unique("flaky");
     let w = Workdir::for_target(t, &body(&name, "u1.2xlarge", &["L40S"], "ubuntu"));
     t.set_faults(&json!({"status500_next": 3}));
@@ -294,6 +297,9 @@ fn chart_failure_is_reported_and_the_vm_kept_as_tainted() {
     // view only when the catalog does not know it; use a valid catalog type
     // that the cluster lacks.
     let t = target("v1", &["--instancetypes", "u1.medium,u1.2xlarge"]);
+    if skip_on_real_cluster(t, "chart failure") {
+        return;
+    }
     let name = unique("fail");
     let w = Workdir::for_target(
         t,
@@ -370,7 +376,7 @@ fn interrupted_apply_converges_on_the_next_apply() {
     let t = target("v1", &["--ready-delay", "5s"]);
     let name = unique("intr");
     let w = Workdir::for_target(t, &body(&name, "u1.2xlarge", &["L40S"], "ubuntu"));
-    let mut child = w.spawn_tf(&["apply", "-auto-approve", "-no-color", "-input=false"]);
+    let child = w.spawn_tf(&["apply", "-auto-approve", "-no-color", "-input=false"]);
     // Wait until the VM exists, then Ctrl-C Terraform while it waits for Ready.
     eventually(Duration::from_secs(30), "the VM to be created", || {
         t.get(&vm_path(t, &name)).map(|_| ())

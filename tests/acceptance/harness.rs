@@ -620,3 +620,14 @@ pub fn terraform_version() -> (u32, u32) {
     let mut parts = text.split('.').map(|p| p.parse().unwrap_or(0));
     (parts.next().unwrap_or(0), parts.next().unwrap_or(0))
 }
+
+/// Tests that need the test bed's admin API (request log, faults) or its
+/// start flags cannot run on a real cluster: they say so and return true
+/// there, so the caller returns early.
+pub fn skip_on_real_cluster(t: &Target, test: &str) -> bool {
+    if t.admin_url.is_none() {
+        eprintln!("SKIPPED {test}: needs the test bed's admin API (HIKUBE_ACC_KUBECONFIG is set)");
+        return true;
+    }
+    false
+}

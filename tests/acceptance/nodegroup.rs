@@ -365,6 +365,9 @@ fn nodegroup_drift_removal_and_import_v0() {
 #[test]
 fn nodegroup_invalid_input_fails_at_plan_without_write() {
     let t = target("v1", &["--lww"]);
+    if skip_on_real_cluster(t, "no-write checks") {
+        return;
+    }
     let cl = unique("ng-bad");
     create_cluster(t, &cl);
     let body = format!(

@@ -552,6 +552,9 @@ fn the_checker_rejects_wrong_paths_summaries_and_extra_diagnostics() {
 #[test]
 fn bad_configurations_fail_with_the_expected_diagnostics_and_no_api_write() {
     let (t, _guard) = corpus_target();
+    if skip_on_real_cluster(t, "validation corpus (request log)") {
+        return;
+    }
     let registered = registered_types(t);
     let cases = runnable(load("bad"), &registered, "bad");
     let started = Instant::now();
@@ -605,6 +608,9 @@ fn bad_configurations_fail_with_the_expected_diagnostics_and_no_api_write() {
 #[test]
 fn good_configurations_validate_and_plan_cleanly() {
     let (t, _guard) = corpus_target();
+    if skip_on_real_cluster(t, "validation corpus (request log)") {
+        return;
+    }
     let registered = registered_types(t);
     let cases = runnable(load("good"), &registered, "good");
     let mut problems = Vec::new();
