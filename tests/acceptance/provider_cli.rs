@@ -210,3 +210,63 @@ fn debug_mode_serves_terraform_through_reattach() {
     );
     assert!(alive, "the debug-mode provider outlives a Terraform run");
 }
+
+/// Every attribute of every schema is described in the docs page of its
+/// resource or data source (docs/ is written by hand: this keeps it honest).
+#[test]
+fn docs_describe_every_attribute() {
+    let w = Workdir::new(&format!("{HEADER}\nprovider \"hikube\" {{}}\n"));
+    let r = w.tf(&["providers", "schema", "-json"]);
+    r.assert_ok();
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let p = &v["provider_schemas"]["registry.terraform.io/hikube/hikube"];
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs");
+    let mut pages = vec![("index.md".to_string(), p["provider"].clone())];
+    for (kind, dir) in [
+        ("resource_schemas", "resources"),
+        ("data_source_schemas", "data-sources"),
+    ] {
+        for (name, schema) in p[kind].as_object().unwrap() {
+            pages.push((
+                format!("{dir}/{}.md", name.trim_start_matches("hikube_")),
+                schema.clone(),
+            ));
+        }
+    }
+    fn names(block: &serde_json::Value, out: &mut Vec<String>) {
+        for (n, a) in block["attributes"].as_object().into_iter().flatten() {
+            out.push(n.clone());
+            for (inner, _) in a["nested_type"]["attributes"]
+                .as_object()
+                .into_iter()
+                .flatten()
+            {
+                out.push(inner.clone());
+            }
+        }
+        for (n, b) in block["block_types"].as_object().into_iter().flatten() {
+            out.push(n.clone());
+            names(&b["block"], out);
+        }
+    }
+    let mut missing = Vec::new();
+    for (page, schema) in pages {
+        let text = std::fs::read_to_string(root.join(&page))
+            .unwrap_or_else(|_| panic!("docs/{page} missing"));
+        let mut attrs = Vec::new();
+        names(&schema["block"], &mut attrs);
+        for a in attrs {
+            if !text.contains(&format!("- `{a}`")) {
+                missing.push(format!("{page}: {a}"));
+            }
+        }
+        if page.starts_with("resources/") {
+            assert!(text.contains("## Import"), "{page} has no import section");
+            assert!(text.contains("## Example Usage"), "{page} has no example");
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "attributes not described in docs: {missing:#?}"
+    );
+}
