@@ -102,6 +102,22 @@ pub fn session(shared: &SharedSession) -> Result<Arc<Session>, Diagnostics> {
         .map_err(|e| api_diag("Provider not configured", &e))
 }
 
+/// The session's API client and the Cozystack API generation, or the
+/// diagnostics saying why the cluster cannot be used.
+pub async fn connect(
+    session: &Session,
+) -> Result<(&CozyClient, crate::cozystack::ApiGeneration), Diagnostics> {
+    let client = session
+        .client()
+        .await
+        .map_err(|e| api_diag("Cannot reach the Kubernetes API", &e))?;
+    let generation = client
+        .generation()
+        .await
+        .map_err(|e| api_diag("Cannot discover the Cozystack API", &e))?;
+    Ok((client, generation))
+}
+
 /// The namespace for a resource: its own, else the provider's.
 pub fn namespace(config_ns: &Value, session: &Session) -> Result<String, Diagnostics> {
     if let Some(ns) = config_ns.as_str() {

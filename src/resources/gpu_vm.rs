@@ -677,19 +677,10 @@ impl Resource for GpuVm {
             m.insert("instance_type".into(), Value::Null);
         }
         // Cluster-aware checks.
-        let client = match session.client().await {
-            Ok(c) => c,
-            Err(e) => {
-                plan.diagnostics
-                    .extend(api_error("Cannot reach the Kubernetes API", &e));
-                return;
-            }
-        };
-        let generation = match client.generation().await {
-            Ok(g) => g,
-            Err(e) => {
-                plan.diagnostics
-                    .extend(api_error("Cannot discover the Cozystack API", &e));
+        let (client, generation) = match common::connect(&session).await {
+            Ok(x) => x,
+            Err(d) => {
+                plan.diagnostics.extend(d);
                 return;
             }
         };
@@ -738,15 +729,9 @@ impl Resource for GpuVm {
             Ok(s) => s,
             Err(d) => return StateResult::failed(d),
         };
-        let client = match session.client().await {
-            Ok(c) => c,
-            Err(e) => return StateResult::failed(api_error("Cannot reach the Kubernetes API", &e)),
-        };
-        let g = match client.generation().await {
-            Ok(g) => g,
-            Err(e) => {
-                return StateResult::failed(api_error("Cannot discover the Cozystack API", &e));
-            }
+        let (client, g) = match common::connect(&session).await {
+            Ok(x) => x,
+            Err(d) => return StateResult::failed(d),
         };
         let d = match desired(&session, client, planned, config).await {
             Ok(d) => d,
@@ -839,15 +824,9 @@ impl Resource for GpuVm {
                 Diagnostic::error("Invalid state", "the state has no namespace or name").into(),
             );
         };
-        let client = match session.client().await {
-            Ok(c) => c,
-            Err(e) => return StateResult::failed(api_error("Cannot reach the Kubernetes API", &e)),
-        };
-        let g = match client.generation().await {
-            Ok(g) => g,
-            Err(e) => {
-                return StateResult::failed(api_error("Cannot discover the Cozystack API", &e));
-            }
+        let (client, g) = match common::connect(&session).await {
+            Ok(x) => x,
+            Err(d) => return StateResult::failed(d),
         };
         match observe(client, g, ns, name).await {
             Ok(Some(o)) => StateResult {
@@ -882,15 +861,9 @@ impl Resource for GpuVm {
             Ok(s) => s,
             Err(d) => return StateResult::failed(d),
         };
-        let client = match session.client().await {
-            Ok(c) => c,
-            Err(e) => return StateResult::failed(api_error("Cannot reach the Kubernetes API", &e)),
-        };
-        let g = match client.generation().await {
-            Ok(g) => g,
-            Err(e) => {
-                return StateResult::failed(api_error("Cannot discover the Cozystack API", &e));
-            }
+        let (client, g) = match common::connect(&session).await {
+            Ok(x) => x,
+            Err(d) => return StateResult::failed(d),
         };
         let d = match desired(&session, client, planned, config).await {
             Ok(d) => d,
@@ -949,13 +922,9 @@ impl Resource for GpuVm {
         else {
             return Diagnostics::new();
         };
-        let client = match session.client().await {
-            Ok(c) => c,
-            Err(e) => return api_error("Cannot reach the Kubernetes API", &e),
-        };
-        let g = match client.generation().await {
-            Ok(g) => g,
-            Err(e) => return api_error("Cannot discover the Cozystack API", &e),
+        let (client, g) = match common::connect(&session).await {
+            Ok(x) => x,
+            Err(d) => return d,
         };
         let timeouts = Timeouts::from_value(prior.get("timeouts"), DEFAULT_TIMEOUTS);
         tracing::info!(namespace = ns, name, "deleting GPU VM");
@@ -1003,15 +972,9 @@ impl Resource for GpuVm {
             Ok(s) => s,
             Err(d) => return StateResult::failed(d),
         };
-        let client = match session.client().await {
-            Ok(c) => c,
-            Err(e) => return StateResult::failed(api_error("Cannot reach the Kubernetes API", &e)),
-        };
-        let g = match client.generation().await {
-            Ok(g) => g,
-            Err(e) => {
-                return StateResult::failed(api_error("Cannot discover the Cozystack API", &e));
-            }
+        let (client, g) = match common::connect(&session).await {
+            Ok(x) => x,
+            Err(d) => return StateResult::failed(d),
         };
         match observe(client, g, &ns, &name).await {
             Ok(Some(o)) => {
