@@ -17,7 +17,7 @@ TERRAFORM ?= $(or $(TF_ACC_TERRAFORM_PATH),$(shell command -v terraform 2>/dev/n
 
 -include tests/testbed/testbed.mk
 
-.PHONY: all build build-debug install tools test test-unit testacc fmt lint demo demo-down bench docs clean
+.PHONY: all build build-debug install tools tools-opentofu test test-unit testacc fmt lint demo demo-down bench docs clean
 
 all: build
 
@@ -42,10 +42,22 @@ install: build
 	@mkdir -p $(TOOLS) && printf 'provider_installation {\n  dev_overrides {\n    "hikube/hikube" = "%s"\n  }\n  direct {}\n}\n' "$(CURDIR)/target/release" > $(TOOLS)/dev.tfrc
 	@echo "for development builds: export TF_CLI_CONFIG_FILE=$(TOOLS)/dev.tfrc"
 
-## test: everything, against the real Terraform CLI and the local test bed.
+# OpenTofu, when available: tofu on PATH or .tools/bin/tofu (`make tools-opentofu`).
+TOFU ?= $(or $(shell command -v tofu 2>/dev/null),$(wildcard $(TOOLS)/bin/tofu))
+
+## test: everything, against the real Terraform CLI and the local test bed,
+## then the acceptance suite again under OpenTofu when it is available.
 test: tools testbed-build
 	TF_ACC_TERRAFORM_PATH="$(TERRAFORM)" $(CARGO) test --lib --bins --tests -- --test-threads=3
 	$(MAKE) testbed-test
+	@if [ -n "$(TOFU)" ] && [ "$(TOFU)" != "$(TERRAFORM)" ]; then \
+	  echo "== acceptance tests under OpenTofu ($(TOFU))"; \
+	  TF_ACC_TERRAFORM_PATH="$(TOFU)" $(CARGO) test --test acceptance -- --test-threads=3; \
+	else echo "OpenTofu not available (run 'make tools-opentofu'): acceptance tests ran under Terraform only"; fi
+
+## tools-opentofu: build the OpenTofu CLI into .tools/bin/tofu (Go module proxy).
+tools-opentofu:
+	./scripts/install-opentofu.sh
 
 test-unit:
 	$(CARGO) test --lib

@@ -631,3 +631,17 @@ pub fn skip_on_real_cluster(t: &Target, test: &str) -> bool {
     }
     false
 }
+
+/// Our provider's entry in `providers schema -json` (its address is
+/// registry.terraform.io/hikube/hikube under Terraform and
+/// registry.opentofu.org/hikube/hikube under OpenTofu).
+pub fn our_schema(providers_schema: &Json) -> Json {
+    providers_schema["provider_schemas"]
+        .as_object()
+        .and_then(|m| {
+            m.iter()
+                .find(|(k, _)| k.ends_with("/hikube/hikube"))
+                .map(|(_, v)| v.clone())
+        })
+        .unwrap_or(Json::Null)
+}

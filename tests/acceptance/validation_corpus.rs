@@ -432,7 +432,7 @@ fn registered_types(t: &Target) -> BTreeSet<String> {
     let r = w.tf(&["providers", "schema", "-json"]);
     r.assert_ok();
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
-    let p = &v["provider_schemas"]["registry.terraform.io/hikube/hikube"];
+    let p = &our_schema(&v);
     let mut out = BTreeSet::new();
     for kind in ["resource_schemas", "data_source_schemas"] {
         if let Some(m) = p[kind].as_object() {
