@@ -409,10 +409,23 @@ func TestQuirkConflictIs500(t *testing.T) {
 	b := beds["v1"]
 	r := b.create(t, "vmdisks", app("VMDisk", "conflict", map[string]interface{}{}))
 	stale := r.obj
-	cur := b.get(t, "vmdisks", "conflict")
-	_ = unstructured.SetNestedField(cur.obj, "20Gi", "spec", "storage")
-	if u := b.do(t, "PUT", ns+"vmdisks/conflict", cur.obj); u.code != 200 {
-		t.Fatalf("fresh PUT: %d %s", u.code, u.body)
+	// The simulator writes status right after a create, so a fresh read may
+	// itself be stale by the time it is PUT back: re-read until one lands.
+	var fresh resp
+	for i := 0; i < 20; i++ {
+		cur := b.get(t, "vmdisks", "conflict")
+		if cur.code != 200 {
+			time.Sleep(100 * time.Millisecond)
+			continue
+		}
+		_ = unstructured.SetNestedField(cur.obj, "20Gi", "spec", "storage")
+		if fresh = b.do(t, "PUT", ns+"vmdisks/conflict", cur.obj); fresh.code == 200 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if fresh.code != 200 {
+		t.Fatalf("fresh PUT: %d %s", fresh.code, fresh.body)
 	}
 	_ = unstructured.SetNestedField(stale, "30Gi", "spec", "storage")
 	u := b.do(t, "PUT", ns+"vmdisks/conflict", stale)
