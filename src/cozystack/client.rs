@@ -123,6 +123,8 @@ pub struct Discovery {
 pub struct CozyClient {
     kube: kube::Client,
     discovery: OnceCell<Discovery>,
+    /// Read-only lists (Cozystack's options), read once per provider process.
+    cached: tokio::sync::Mutex<std::collections::HashMap<String, Option<Json>>>,
 }
 
 /// How many times a transient failure is retried.
@@ -134,6 +136,7 @@ impl CozyClient {
         Self {
             kube,
             discovery: OnceCell::new(),
+            cached: tokio::sync::Mutex::new(std::collections::HashMap::new()),
         }
     }
 
@@ -281,6 +284,18 @@ impl CozyClient {
             Err(e) if e.is_not_found() => Ok(None),
             Err(e) => Err(e),
         }
+    }
+
+    /// GET a read-only object once per provider process (`Ok(None)`: it
+    /// does not exist). Errors are not cached.
+    pub async fn get_opt_cached(&self, path: &str) -> Result<Option<Json>, CozyError> {
+        let mut cache = self.cached.lock().await;
+        if let Some(v) = cache.get(path) {
+            return Ok(v.clone());
+        }
+        let v = self.get_opt(path).await?;
+        cache.insert(path.to_string(), v.clone());
+        Ok(v)
     }
 
     /// GET an object that we just created: Cozystack reads go through an

@@ -360,7 +360,7 @@ pub async fn read_gpu_options(
     namespace: &str,
 ) -> Result<Option<Vec<OfferedGpu>>, CozyError> {
     Ok(client
-        .get_opt(&options_path(namespace, "gpu"))
+        .get_opt_cached(&options_path(namespace, "gpu"))
         .await?
         .map(|o| parse_gpu_options(&o)))
 }
@@ -372,13 +372,14 @@ pub async fn read_instancetype_options(
     namespace: &str,
 ) -> Result<Option<Vec<InstanceType>>, CozyError> {
     Ok(client
-        .get_opt(&options_path(namespace, "instancetype"))
+        .get_opt_cached(&options_path(namespace, "instancetype"))
         .await?
         .map(|o| parse_instancetype_options(&o)))
 }
 
-/// Fetch the cluster's offers for a namespace (no error: a cluster that
-/// does not serve the options simply offers no information).
+/// The cluster's offers for a namespace, read once per provider process (no
+/// error: a cluster that does not serve the options simply offers no
+/// information).
 pub async fn cluster_offers(client: &CozyClient, namespace: &str) -> ClusterOffers {
     let gpus = read_gpu_options(client, namespace)
         .await

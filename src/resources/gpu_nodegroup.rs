@@ -9,7 +9,7 @@
 //! when the key or the cluster is gone. Import takes
 //! `<namespace>/<cluster>/<name>`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -42,28 +42,18 @@ const DEFAULT_TIMEOUTS: Timeouts = Timeouts {
 /// `hikube_gpu_nodegroup`.
 pub struct GpuNodeGroup {
     session: SharedSession,
-    /// What each namespace offers (GPUs, instance types), asked once per
-    /// provider process.
-    offers: tokio::sync::Mutex<HashMap<String, ClusterOffers>>,
 }
 
 impl GpuNodeGroup {
     /// The resource, bound to the provider's session.
     pub fn new(session: SharedSession) -> Self {
-        Self {
-            session,
-            offers: tokio::sync::Mutex::new(HashMap::new()),
-        }
+        Self { session }
     }
 
+    /// What a namespace offers (GPUs, instance types); the client reads it
+    /// once per provider process.
     async fn offers(&self, client: &CozyClient, namespace: &str) -> ClusterOffers {
-        let mut cache = self.offers.lock().await;
-        if let Some(o) = cache.get(namespace) {
-            return o.clone();
-        }
-        let o = common::cluster_offers(client, namespace).await;
-        cache.insert(namespace.to_string(), o.clone());
-        o
+        common::cluster_offers(client, namespace).await
     }
 }
 
